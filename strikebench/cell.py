@@ -1,0 +1,121 @@
+"""Run one cell: data -> fixed split -> selector and levers -> train each company -> evaluate -> record."""
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from omegaconf import OmegaConf
+
+from strikebench.config.validate import validate
+from strikebench.data.cache import get_split
+from strikebench.evaluation.evaluator import EvalContext, evaluate
+from strikebench.levers.build import apply_strike_config
+from strikebench.results import store
+from strikebench.results.keys import cell_key
+from strikebench.results.record import build_record, group_metrics
+from strikebench.training.fit import fit_company
+
+
+@dataclass
+class CellOutcome:
+    key: str
+    path: Path
+    record: dict | None
+    ran: bool  # False when a stored record was reused (resume)
+
+
+def resolved_config(cfg) -> dict:
+    container = OmegaConf.to_container(cfg, resolve=True)
+    container.pop("hydra", None)
+    return container
+
+
+def device_of(cfg) -> str:
+    accelerator = str(cfg.trainer.accelerator)
+    if accelerator in ("gpu", "cuda"):
+        if not torch.cuda.is_available():
+            from strikebench.errors import ConfigError
+
+            raise ConfigError("trainer.accelerator", "gpu was asked for but torch sees no CUDA device", "cpu")
+        return "cuda"
+    return "cpu"
+
+
+def preflight(cfg, timings: dict | None = None):
+    """Everything a cell does before training: checks, data, split, levers. Raises on bad input."""
+    timings = {} if timings is None else timings
+    validate(cfg)
+    device = device_of(cfg)
+    tick = time.perf_counter()
+    data, split = get_split(cfg.dataset, cfg.data_root, cfg.split)
+    timings["data"] = time.perf_counter() - tick
+    tick = time.perf_counter()
+    state = apply_strike_config(cfg.strike, int(cfg.seed), data, split)
+    timings["levers"] = time.perf_counter() - tick
+    return data, split, state, device
+
+
+def run_cell(cfg, log=print) -> CellOutcome:
+    """Run the cell ``cfg`` describes, unless its record exists and ``resume`` is on."""
+    config = resolved_config(cfg)
+    key = cell_key(config)
+    results_dir = Path(cfg.results_dir)
+    if store.is_done(results_dir, key) and cfg.resume and not cfg.force:
+        log(f"cell {key} already done, skipped (resume=true; force=true reruns it)")
+        path = store.cell_dir(results_dir, key)
+        return CellOutcome(key, path, store.read_record(path), ran=False)
+
+    timings = {}
+    started = time.perf_counter()
+    data, split, state, device = preflight(cfg, timings)
+
+    participant_mask = state.participants.mask(data.n_users)
+    test_users, test_items = data.user[split.test], data.item[split.test]
+    metric_columns = [f"{m}@{k}" for k in cfg.eval.ks for m in cfg.eval.metrics]
+    work_dir = Path(cfg.work_dir) / key
+    companies, per_user_tables = {}, []
+    try:
+        for name, view in state.companies.items():
+            tick = time.perf_counter()
+            fit = fit_company(cfg, data, split, view, device, work_dir / name)
+            timings[f"train_{name}"] = time.perf_counter() - tick
+            tick = time.perf_counter()
+            ctx = EvalContext.build(
+                data.n_users, data.n_items,
+                eval_pairs=(test_users, test_items),
+                history_pairs=(np.concatenate([data.user[view.train], data.user[view.valid]]),
+                               np.concatenate([data.item[view.train], data.item[view.valid]])),
+                train_items=data.item[view.train], train_users=data.user[view.train],
+                ks=list(cfg.eval.ks), metrics=tuple(cfg.eval.metrics), device=device,
+            )
+            per_user = evaluate(fit.score_fn, ctx, batch_size=int(cfg.eval.batch_size))
+            timings[f"evaluate_{name}"] = time.perf_counter() - tick
+            per_user["participant"] = participant_mask[per_user["user"].to_numpy()]
+            per_user["in_company"] = ~per_user["fallback"].to_numpy()
+            companies[name] = {
+                "train_interactions": int(len(view.train)),
+                "valid_interactions": int(len(view.valid)),
+                "users_with_training_data": int(len(np.unique(data.user[view.train]))),
+                "training": {"epochs": fit.epochs, "best_epoch": fit.best_epoch, "best_valid": fit.best_valid,
+                             "monitor": str(cfg.trainer.monitor)},
+                "metrics": group_metrics(per_user, metric_columns),
+            }
+            per_user.insert(0, "company", name)
+            per_user_tables.append(per_user)
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+
+    timings["total"] = time.perf_counter() - started
+    table = pd.concat(per_user_tables, ignore_index=True)
+    table["user"] = data.user_tokens[table["user"].to_numpy()].astype(str)
+    record = build_record(key, config, data, state, companies, timings)
+    path, stored = store.write_cell(results_dir, key, record, table, force=bool(cfg.force))
+    if not stored:
+        log(f"cell {key} was stored by another job meanwhile; kept that record")
+        record = store.read_record(path)
+    return CellOutcome(key, path, record, ran=True)

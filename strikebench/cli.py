@@ -1,0 +1,83 @@
+"""The ``strikebench`` command.
+
+    strikebench                          the quick-start sweep (= strikebench -m experiment=quickstart)
+    strikebench [-m] KEY=VALUE ...       one cell, or a sweep with -m (Hydra overrides)
+    strikebench export OUT [KEY=VALUE ...] [--company NAME]
+    strikebench summary RESULTS_DIR
+    strikebench data fetch NAME | data list
+"""
+from __future__ import annotations
+
+import sys
+
+from strikebench.errors import StrikebenchError
+
+QUICKSTART = ["-m", "experiment=quickstart"]
+HYDRA_FLAGS_WITH_VALUE = {"--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd",
+                          "--experimental-rerun", "--info", "-i", "--package", "-p", "--cfg", "-c"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        argv = list(QUICKSTART)
+    command = argv[0]
+    try:
+        if command in SUBCOMMANDS:
+            return SUBCOMMANDS[command](argv[1:]) or 0
+        return _hydra(argv)
+    except StrikebenchError as exc:
+        print(f"strikebench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("strikebench: interrupted", file=sys.stderr)
+        return 130
+
+
+def _hydra(argv: list[str]) -> int:
+    """Check every cell of the command line, then hand it to Hydra (which runs or launches them)."""
+    from strikebench import hydra_app
+
+    overrides = _overrides(argv)
+    if "--help" not in argv and "-h" not in argv and not any(a.startswith("--cfg") or a == "-c" for a in argv):
+        hydra_app.preflight_all(overrides, multirun="-m" in argv or "--multirun" in argv)
+    sys.argv = [sys.argv[0], *argv]
+    hydra_app.app()
+    return 0
+
+
+def _overrides(argv: list[str]) -> list[str]:
+    """The KEY=VALUE arguments, without Hydra's own flags."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in HYDRA_FLAGS_WITH_VALUE:
+            skip = True
+        elif not arg.startswith("-"):
+            out.append(arg)
+    return out
+
+
+def _export(argv):
+    from strikebench.data.export import main as export_main
+
+    return export_main(argv)
+
+
+def _summary(argv):
+    from strikebench.reporting.sweep_summary import main as summary_main
+
+    return summary_main(argv)
+
+
+def _data(argv):
+    from strikebench.datasets.fetch import main as data_main
+
+    return data_main(argv)
+
+
+SUBCOMMANDS = {"export": _export, "summary": _summary, "data": _data}
+
+if __name__ == "__main__":
+    sys.exit(main())

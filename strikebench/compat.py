@@ -1,0 +1,139 @@
+"""Every shim strikebench needs to run RecBole 1.2.1 on today's stack, in one place.
+
+Import RecBole through this module (``from strikebench.compat import recbole_config`` etc.),
+never directly, so that the shims are in force before RecBole's code runs. Each shim is
+covered by a test in ``tests/test_compat.py`` that exercises the patched path.
+
+Not shimmed, pinned instead: pandas 3. RecBole's ``Dataset._load_feat`` and ``_fill_nan`` call
+``df[field].fillna(..., inplace=True)``, which is a silent no-op under pandas 3 copy-on-write,
+so missing feature values would stay missing. pyproject pins ``pandas<3`` for that reason.
+
+Fixed: RecBole's ``Pop`` counts an item at most once per training batch (see
+``_pop_exact_counts``), which makes the non-personalised reference depend on the batch size.
+
+Never imported: ``recbole.quick_start`` (it imports ray, which breaks on current setuptools).
+"""
+from __future__ import annotations
+
+import contextlib
+import sys
+
+import numpy as np
+
+_APPLIED = False
+
+
+def _numpy_aliases() -> None:
+    # RecBole's Config.compatibility_settings() runs `np.float = np.float_` etc.;
+    # numpy 2 removed np.float_, np.complex_ and np.unicode_.
+    for old, new in (("float_", np.float64), ("complex_", np.complex128), ("unicode_", np.str_)):
+        if not hasattr(np, old):
+            setattr(np, old, new)
+
+
+def _scipy_dok_update() -> None:
+    # LightGCN, NGCF, GCMC, NCL, SpectralCF build their graph with dok_matrix._update(dict),
+    # removed in scipy 1.13; the dict now lives in dok_matrix._dict.
+    from scipy.sparse import dok_matrix
+
+    if not hasattr(dok_matrix, "_update"):
+        def _update(self, data):
+            self._dict.update(data)
+
+        dok_matrix._update = _update
+
+
+def _trainer_weights_only() -> None:
+    # torch >= 2.6 loads with weights_only=True by default, and RecBole's checkpoints pickle
+    # its Config, so RecBole's own Trainer cannot reload them. Save only tensors and plain
+    # values, and load with weights_only=True explicitly.
+    import torch
+    from recbole.trainer import trainer as trainer_module
+
+    if getattr(trainer_module.Trainer, "_strikebench_patched", False):
+        return
+
+    def _save_checkpoint(self, epoch, verbose=True, **kwargs):
+        if not self.config["single_spec"] and self.config["local_rank"] != 0:
+            return
+        saved_model_file = kwargs.pop("saved_model_file", self.saved_model_file)
+        state = {
+            "config": {"model": str(self.config["model"])},
+            "epoch": epoch,
+            "cur_step": self.cur_step,
+            "best_valid_score": float(self.best_valid_score),
+            "state_dict": self.model.state_dict(),
+            "other_parameter": {
+                k: v for k, v in (self.model.other_parameter() or {}).items() if torch.is_tensor(v)
+            },
+            "optimizer": self.optimizer.state_dict(),
+        }
+        torch.save(state, saved_model_file)
+
+    class _TorchWeightsOnly:
+        """The torch module as RecBole's trainer sees it, with a safe ``load``."""
+
+        def __getattr__(self, name):
+            return getattr(torch, name)
+
+        @staticmethod
+        def load(f, map_location=None, **kwargs):
+            kwargs["weights_only"] = True
+            return torch.load(f, map_location=map_location, **kwargs)
+
+    trainer_module.Trainer._save_checkpoint = _save_checkpoint
+    trainer_module.torch = _TorchWeightsOnly()
+    trainer_module.Trainer._strikebench_patched = True
+
+
+def _pop_exact_counts() -> None:
+    # RecBole's Pop.calculate_loss does `item_cnt[item] = item_cnt[item] + 1`: with an item
+    # twice in a batch the assignment counts it once, so Pop ranks by "batches containing the
+    # item" and saturates at the number of batches (most popular items tie). Count exactly.
+    import torch
+    from recbole.model.general_recommender.pop import Pop
+
+    if getattr(Pop, "_strikebench_patched", False):
+        return
+
+    def calculate_loss(self, interaction):
+        item = interaction[self.ITEM_ID]
+        ones = torch.ones(len(item), 1, dtype=self.item_cnt.dtype, device=self.item_cnt.device)
+        self.item_cnt.index_add_(0, item.to(self.item_cnt.device), ones)
+        self.max_cnt = torch.max(self.item_cnt, dim=0)[0]
+        return torch.nn.Parameter(torch.zeros(1)).to(self.device)
+
+    Pop.calculate_loss = calculate_loss
+    Pop._strikebench_patched = True
+
+
+def apply() -> None:
+    """Apply every shim once. Safe to call many times."""
+    global _APPLIED
+    if _APPLIED:
+        return
+    _numpy_aliases()
+    _scipy_dok_update()
+    _trainer_weights_only()
+    _pop_exact_counts()
+    _APPLIED = True
+
+
+@contextlib.contextmanager
+def clean_argv():
+    """RecBole's Config parses sys.argv: `--cfg=job` from Hydra would become a config entry."""
+    saved = sys.argv
+    sys.argv = saved[:1]
+    try:
+        yield
+    finally:
+        sys.argv = saved
+
+
+def recbole_config(model: str, dataset: str, config_dict: dict):
+    """A RecBole Config built with the shims in force and a clean argv."""
+    apply()
+    from recbole.config import Config
+
+    with clean_argv():
+        return Config(model=model, dataset=dataset, config_dict=config_dict)

@@ -1,0 +1,1 @@
+"""Reading and checking strikebench's Hydra config."""

@@ -1,0 +1,67 @@
+"""Check a cell's config before anything is loaded or trained, naming the field at fault."""
+from __future__ import annotations
+
+from strikebench.config.paths import config_options
+from strikebench.data.split import validate_split_config
+from strikebench.errors import ConfigError
+from strikebench.evaluation.metrics import METRICS
+from strikebench.levers.build import LEVERS, SELECTORS
+
+SUPPORTED_MODEL_TYPES = ("GENERAL", "TRADITIONAL")
+DATASET_SOURCES = ("bundled", "download", "manual", "synthetic")
+
+
+def validate(cfg) -> None:
+    _participation(cfg.strike.get("participation"))
+    _model(cfg.model)
+    if cfg.strike.selector.name not in SELECTORS:
+        raise ConfigError("strike.selector.name", f"unknown selector {cfg.strike.selector.name!r}", ", ".join(SELECTORS))
+    if cfg.strike.lever.name not in LEVERS:
+        raise ConfigError("strike.lever.name", f"unknown lever {cfg.strike.lever.name!r}", ", ".join(LEVERS))
+    if cfg.dataset.get("source") not in DATASET_SOURCES:
+        raise ConfigError("dataset.source", f"unknown source {cfg.dataset.get('source')!r}", ", ".join(DATASET_SOURCES))
+    validate_split_config(cfg.split)
+    _eval(cfg.eval, cfg.trainer.monitor)
+    if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool):
+        raise ConfigError("seed", f"must be an integer, got {cfg.seed!r}")
+
+
+def _participation(p) -> None:
+    if isinstance(p, bool) or not isinstance(p, (int, float)):
+        raise ConfigError("strike.participation", f"must be a number, got {p!r}", "0 <= p <= 1")
+    if not 0.0 <= float(p) <= 1.0:
+        raise ConfigError("strike.participation", f"{p} is outside [0, 1]", "0 <= p <= 1")
+
+
+def _model(model_cfg) -> None:
+    from strikebench import compat
+
+    compat.apply()
+    from recbole.utils import get_model
+
+    name = model_cfg.get("name")
+    allowed = ", ".join(config_options("model"))
+    try:
+        model_class = get_model(str(name))
+    except (ValueError, AttributeError, ImportError):
+        raise ConfigError("model.name", f"unknown model {name!r}", f"a config in conf/model: {allowed}") from None
+    model_type = getattr(model_class, "type", None)
+    if getattr(model_type, "name", None) not in SUPPORTED_MODEL_TYPES:
+        raise ConfigError("model.name", f"{name} is a {getattr(model_type, 'name', '?')} model, not supported yet",
+                          f"general recommenders: {allowed}")
+    for field in ("learning_rate", "train_batch_size"):
+        value = model_cfg.get(field)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ConfigError(f"model.{field}", f"must be a positive number, got {value!r}")
+
+
+def _eval(eval_cfg, monitor: str) -> None:
+    ks = list(eval_cfg.ks)
+    if not ks or not all(isinstance(k, int) and not isinstance(k, bool) and k > 0 for k in ks):
+        raise ConfigError("eval.ks", f"need positive integers, got {ks}")
+    unknown = [m for m in eval_cfg.metrics if m not in METRICS]
+    if unknown:
+        raise ConfigError("eval.metrics", f"unknown metrics {unknown}", ", ".join(METRICS))
+    metric, _, k = str(monitor).partition("@")
+    if metric not in METRICS or not k.isdigit() or int(k) <= 0:
+        raise ConfigError("trainer.monitor", f"{monitor!r} is not a metric@k", f"e.g. ndcg@10; metrics: {', '.join(METRICS)}")

@@ -1,0 +1,142 @@
+"""Load a dataset from RecBole atomic files, once, into RecBole's Dataset plus plain arrays.
+
+RecBole does the reading, filtering and token remapping, so strikebench's internal ids are
+RecBole's. The arrays are what levers and the evaluator work on; the RecBole Dataset is what
+models are built from (a company's training data is a copy of it with fewer rows).
+"""
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from strikebench import compat
+from strikebench.errors import DataError
+
+
+@dataclass
+class InteractionData:
+    """Every interaction of a dataset, indexed by row; ids are RecBole's internal ids."""
+
+    name: str
+    recbole_dataset: object  # recbole Dataset with inter_feat as an Interaction
+    user: np.ndarray
+    item: np.ndarray
+    rating: np.ndarray | None
+    timestamp: np.ndarray | None
+    user_tokens: np.ndarray  # internal id -> original token; id 0 is RecBole's [PAD]
+    item_tokens: np.ndarray
+    user_features: pd.DataFrame | None = None  # indexed by internal user id, token values
+    item_features: pd.DataFrame | None = None
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def n_users(self) -> int:
+        return len(self.user_tokens)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_tokens)
+
+    def __len__(self) -> int:
+        return len(self.user)
+
+
+def _check_atomic_files(name: str, data_dir: Path, load_col: dict | None) -> None:
+    """Fail with a message naming the file before RecBole's own, less helpful, errors."""
+    suffixes = list((load_col or {"inter": None}).keys())
+    for suffix in suffixes:
+        path = data_dir / f"{name}.{suffix}"
+        if not path.is_file():
+            raise DataError(f"dataset file missing: {path} (dataset.name={name!r})")
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            header = fh.readline().rstrip("\n").split("\t")
+            first = fh.readline()
+        if not header or not all(":" in col for col in header):
+            raise DataError(
+                f"malformed atomic file {path}: the header must be tab-separated `name:type` "
+                f"columns, got {header[:4]!r}"
+            )
+        wanted = (load_col or {}).get(suffix) or []
+        present = {col.split(":")[0] for col in header}
+        missing = [c for c in wanted if c not in present]
+        if missing:
+            raise DataError(f"{path}: columns {missing} named in dataset.recbole.load_col are missing")
+        if suffix == "inter" and not first.strip():
+            raise DataError(f"{path} has a header but no interactions")
+
+
+def load_interactions(name: str, data_dir: Path, recbole_settings: dict, model: str = "Pop") -> InteractionData:
+    """Read ``<data_dir>/<name>.*`` with RecBole and return the data every cell shares.
+
+    ``model`` only chooses RecBole's dataset class (sequential models need SequentialDataset).
+    """
+    compat.apply()
+    from recbole.data import create_dataset
+
+    _check_atomic_files(name, Path(data_dir), recbole_settings.get("load_col"))
+    config_dict = dict(recbole_settings)
+    config_dict.update(data_path=str(Path(data_dir).parent), show_progress=False)
+    config = compat.recbole_config(model, name, config_dict)
+    # RecBole logs each step at INFO through the root logger; keep a sweep's output readable.
+    logging.getLogger().setLevel(max(logging.getLogger().level, logging.WARNING))
+    try:
+        with warnings.catch_warnings():
+            # pandas 2.x FutureWarnings about RecBole's inplace fillna (why pandas is pinned < 3)
+            warnings.filterwarnings("ignore", category=FutureWarning)
+            dataset = create_dataset(config)
+    except (ValueError, KeyError, IndexError, pd.errors.ParserError) as exc:
+        raise DataError(f"RecBole could not read dataset {name!r} in {data_dir}: {exc}") from exc
+    if len(dataset.inter_feat) == 0:
+        raise DataError(f"dataset {name!r} has no interactions after filtering")
+
+    inter = dataset.inter_feat
+    uid, iid = dataset.uid_field, dataset.iid_field
+    rating_field = config["RATING_FIELD"]
+    time_field = config["TIME_FIELD"]
+
+    def column(field_name):
+        if field_name and field_name in inter.columns:
+            return inter[field_name].to_numpy()
+        return None
+
+    user_features = _features(dataset, "user_feat", uid)
+    item_features = _features(dataset, "item_feat", iid)
+    data = InteractionData(
+        name=name,
+        recbole_dataset=dataset,
+        user=inter[uid].to_numpy(np.int64),
+        item=inter[iid].to_numpy(np.int64),
+        rating=column(rating_field),
+        timestamp=column(time_field),
+        user_tokens=np.asarray(dataset.field2id_token[uid]),
+        item_tokens=np.asarray(dataset.field2id_token[iid]),
+        user_features=user_features,
+        item_features=item_features,
+    )
+    dataset._change_feat_format()  # pandas -> Interaction, as RecBole's own build() does
+    return data
+
+
+def _features(dataset, attr: str, id_field: str) -> pd.DataFrame | None:
+    """A feature table with token values (not RecBole's remapped ids), indexed by internal id."""
+    feat = getattr(dataset, attr, None)
+    if feat is None or len(feat.columns) <= 1:
+        return None
+    out = pd.DataFrame(index=feat[id_field].to_numpy())
+    for col in feat.columns:
+        if col == id_field:
+            continue
+        values = feat[col].to_numpy()
+        tokens = dataset.field2id_token.get(col)
+        if tokens is not None and values.dtype != object:
+            out[col] = np.asarray(tokens)[values.astype(np.int64)]
+        elif tokens is not None:  # token_seq: arrays of ids
+            out[col] = [[tokens[v] for v in seq if v != 0] for seq in values]
+        else:
+            out[col] = values
+    return out

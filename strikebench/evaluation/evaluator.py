@@ -1,0 +1,85 @@
+"""Evaluate one company's model on a fixed set of users with full ranking over all items."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import torch
+
+from strikebench.evaluation.history import UserItems
+from strikebench.evaluation.metrics import METRICS, user_metrics
+from strikebench.evaluation.ranking import ranking_keys, top_k
+
+ScoreFn = Callable[[torch.Tensor], torch.Tensor]  # user ids [B] -> scores [B, n_items]
+
+
+@dataclass
+class EvalContext:
+    """What a company knows (history, popularity) and what it is judged on (positives)."""
+
+    positives: UserItems  # the evaluated interactions (fixed test, or the company's valid)
+    history: UserItems  # what the company saw for each user: masked, never recommended
+    popularity: torch.Tensor  # item counts in the company's training data: the fallback
+    has_training_data: torch.Tensor  # bool [n_users]
+    ks: list[int]
+    metrics: tuple = METRICS
+
+    @classmethod
+    def build(cls, n_users, n_items, eval_pairs, history_pairs, train_items, train_users, ks,
+              metrics=METRICS, device="cpu") -> "EvalContext":
+        has_train = np.zeros(n_users, dtype=bool)
+        has_train[train_users] = True
+        return cls(
+            positives=UserItems.from_pairs(*eval_pairs, n_users, n_items, device),
+            history=UserItems.from_pairs(*history_pairs, n_users, n_items, device),
+            popularity=torch.as_tensor(np.bincount(train_items, minlength=n_items), dtype=torch.float32, device=device),
+            has_training_data=torch.as_tensor(has_train, device=device),
+            ks=list(ks),
+            metrics=tuple(metrics),
+        )
+
+    def users(self) -> torch.Tensor:
+        """Users with at least one evaluated interaction."""
+        n = len(self.positives.indptr) - 1
+        return torch.nonzero(self.positives.counts(torch.arange(n, device=self.positives.indptr.device))).flatten()
+
+
+def evaluate_batch(score_fn: ScoreFn, users: torch.Tensor, ctx: EvalContext) -> dict[str, torch.Tensor]:
+    """Per-user metrics for a batch of users, plus ``n_pos`` and ``fallback``.
+
+    Users the company holds no training data for are ranked by popularity in the company's
+    training data instead of by the model, as a real company would do.
+    """
+    fallback = ~ctx.has_training_data[users]
+    pop = ctx.popularity
+    if bool(fallback.all()):
+        scores = pop.expand(len(users), -1)
+    else:
+        scores = score_fn(users).to(pop.device).view(len(users), -1).float()
+        scores = torch.where(fallback.unsqueeze(1), pop.unsqueeze(0), scores)
+    keys = ranking_keys(scores, ctx.history.dense(users), pop > 0)
+    ranked = top_k(keys, max(ctx.ks))
+    hits = ctx.positives.dense(users).gather(1, ranked)
+    n_pos = ctx.positives.counts(users)
+    out = user_metrics(hits, n_pos, ctx.ks, ctx.metrics)
+    out["n_pos"] = n_pos
+    out["fallback"] = fallback
+    return out
+
+
+@torch.no_grad()
+def evaluate(score_fn: ScoreFn, ctx: EvalContext, batch_size: int = 1024) -> pd.DataFrame:
+    """One row per evaluated user: ``user``, ``n_pos``, ``fallback`` and one column per metric."""
+    users = ctx.users()
+    columns: dict[str, list] = {"user": []}
+    for start in range(0, len(users), batch_size):
+        batch = users[start : start + batch_size]
+        columns["user"].append(batch.cpu().numpy())
+        for name, values in evaluate_batch(score_fn, batch, ctx).items():
+            columns.setdefault(name, []).append(values.cpu().numpy())
+    if not columns["user"]:
+        names = ["user", "n_pos", "fallback"] + [f"{m}@{k}" for k in ctx.ks for m in ctx.metrics]
+        return pd.DataFrame({n: [] for n in names})
+    return pd.DataFrame({name: np.concatenate(parts) for name, parts in columns.items()})

@@ -1,0 +1,1 @@
+"""Tables and figures for people: the sweep summary printed at the end of a sweep."""

@@ -1,0 +1,24 @@
+"""A cell's stable key: a hash of its resolved config, without what does not change results."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+# Output paths, device, logging, launching and resume/force do not change what a cell measures.
+EXCLUDED_TOP = ("results_dir", "data_root", "work_dir", "logger", "resume", "force", "hydra")
+EXCLUDED_TRAINER = ("accelerator", "devices", "progress_bar", "keep_checkpoints", "eval_batch_size")
+
+
+def identity(config: dict) -> dict:
+    """The part of a resolved config (plain dict) that decides a cell's result."""
+    out = {k: v for k, v in config.items() if k not in EXCLUDED_TOP}
+    if isinstance(out.get("trainer"), dict):
+        out["trainer"] = {k: v for k, v in out["trainer"].items() if k not in EXCLUDED_TRAINER}
+    if isinstance(out.get("eval"), dict):
+        out["eval"] = {k: v for k, v in out["eval"].items() if k != "batch_size"}
+    return out
+
+
+def cell_key(config: dict) -> str:
+    canonical = json.dumps(identity(config), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]

@@ -1,0 +1,47 @@
+"""Expand a command line into its cells, as Hydra's basic sweeper would, and check each one.
+
+Used before a sweep starts, so that a bad value in any cell stops the sweep before any training,
+and by ``strikebench plan``.
+"""
+from __future__ import annotations
+
+from hydra import compose, initialize_config_dir
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from strikebench.config.paths import CONF_DIR
+from strikebench.errors import ConfigError
+
+
+def expand(overrides: list[str]) -> list[list[str]]:
+    """The override list of every cell of ``strikebench -m <overrides>``."""
+    parser = OverridesParser.create()
+    try:
+        parsed = parser.parse_overrides(overrides)
+        plain = [o.input_line for o in parsed if not o.is_sweep_override()]
+        with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+            base = compose("config", overrides=plain, return_hydra_config=True)
+        params_node = base.hydra.sweeper.get("params")
+        params = OmegaConf.to_container(params_node, resolve=False) if params_node else {}
+        every = parser.parse_overrides([f"{k}={v}" for k, v in params.items()] + list(overrides))
+        return BasicSweeper.split_arguments(every, None)[0]
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise ConfigError("command line", _first_line(exc)) from None
+
+
+def compose_cell(overrides: list[str]):
+    """The resolved config of one cell."""
+    try:
+        with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+            return compose("config", overrides=list(overrides))
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise ConfigError("command line", _first_line(exc)) from None
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    # Hydra's "Could not find 'model/foo'" is followed by the available options: keep them.
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())

@@ -1,0 +1,67 @@
+"""Log a cell's record to Weights & Biases: online with an API key, offline otherwise.
+
+The API key is read by wandb itself from WANDB_API_KEY or ~/.netrc; strikebench never reads,
+prints or stores it, and only checks whether one is configured.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from strikebench.errors import ConfigError
+
+MODES = ("auto", "online", "offline")
+
+
+def api_key_configured() -> bool:
+    if os.environ.get("WANDB_API_KEY"):
+        return True
+    netrc = Path(os.environ.get("NETRC", Path.home() / ".netrc"))
+    try:
+        return "api.wandb.ai" in netrc.read_text()
+    except OSError:
+        return False
+
+
+def resolve_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise ConfigError("logger.mode", f"unknown mode {mode!r}", ", ".join(MODES))
+    if mode == "auto":
+        return "online" if api_key_configured() else "offline"
+    return mode
+
+
+def flat_metrics(record: dict) -> dict:
+    """``incumbent/holdout/all/ndcg@10`` -> value, for every company, view and group."""
+    out = {}
+    for company, info in record["companies"].items():
+        for view, groups in info["metrics"].items():
+            for group, values in groups.items():
+                for metric, value in values.items():
+                    if value is not None:
+                        out[f"{company}/{view}/{group}/{metric}"] = value
+    return out
+
+
+def log_record(cfg, record: dict) -> None:
+    import wandb
+
+    mode = resolve_mode(str(cfg.logger.mode))
+    config = dict(record["config"])
+    config["cell_key"] = record["cell_key"]
+    run = wandb.init(
+        project=cfg.logger.project,
+        entity=cfg.logger.get("entity"),
+        group=cfg.logger.get("group") or f"{record['dataset']['name']}-{cfg.strike.lever.name}",
+        job_type=str(cfg.strike.lever.name),
+        tags=[str(cfg.model.get("family", "unknown")), str(cfg.model.name)],
+        name=f"{cfg.model.name}-p{cfg.strike.participation}-s{cfg.seed}",
+        config=config,
+        mode=mode,
+        dir=str(cfg.results_dir),
+        reinit="finish_previous",
+    )
+    run.summary.update(flat_metrics(record))
+    run.summary.update({"participants/count": record["participants"]["count"],
+                        "timings/total_s": record["timings"]["total"]})
+    run.finish()

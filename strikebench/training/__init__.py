@@ -1,0 +1,1 @@
+"""Training a RecBole model on one company's data with PyTorch Lightning."""
