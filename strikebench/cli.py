@@ -4,6 +4,8 @@
     strikebench [-m] KEY=VALUE ...       one cell, or a sweep with -m (Hydra overrides)
     strikebench export OUT [KEY=VALUE ...] [--company NAME]
     strikebench summary RESULTS_DIR
+    strikebench plan [-m] KEY=VALUE ... [--write-cells FILE]
+    strikebench status RESULTS_DIR
     strikebench data fetch NAME | data list
 """
 from __future__ import annotations
@@ -71,13 +73,25 @@ def _summary(argv):
     return summary_main(argv)
 
 
+def _plan(argv):
+    from strikebench.plan import plan_main
+
+    return plan_main(argv)
+
+
+def _status(argv):
+    from strikebench.plan import status_main
+
+    return status_main(argv)
+
+
 def _data(argv):
     from strikebench.datasets.fetch import main as data_main
 
     return data_main(argv)
 
 
-SUBCOMMANDS = {"export": _export, "summary": _summary, "data": _data}
+SUBCOMMANDS = {"export": _export, "summary": _summary, "data": _data, "plan": _plan, "status": _status}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -24,10 +24,15 @@ _APPLIED = False
 
 
 def _numpy_aliases() -> None:
-    # RecBole's Config.compatibility_settings() runs `np.float = np.float_` etc.;
-    # numpy 2 removed np.float_, np.complex_ and np.unicode_.
+    # RecBole's Config.compatibility_settings() runs `np.float = np.float_` etc.; numpy 2 removed
+    # np.float_, np.complex_ and np.unicode_. RecBole's metrics also use np.float directly, which
+    # only exists after a Config was built: set the aliases Config would set, once, up front.
     for old, new in (("float_", np.float64), ("complex_", np.complex128), ("unicode_", np.str_)):
         if not hasattr(np, old):
+            setattr(np, old, new)
+    for old, new in (("bool", np.bool_), ("int", np.int_), ("float", np.float64), ("complex", np.complex128),
+                     ("object", np.object_), ("str", np.str_), ("long", np.int_), ("unicode", np.str_)):
+        if old not in np.__dict__:
             setattr(np, old, new)
 
 

@@ -13,9 +13,11 @@ from omegaconf import DictConfig
 from strikebench.cell import preflight, resolved_config, run_cell
 from strikebench.config.paths import CONF_DIR
 from strikebench.errors import StrikebenchError
+from strikebench.plan import plan_cells, save_sweep
 from strikebench.results import store
+from strikebench.results.failures import clear_failure, record_failure
 from strikebench.results.keys import cell_key
-from strikebench.sweep import compose_cell, expand
+from strikebench.sweep import compose_cell
 from strikebench.tracking import log_cell
 
 CELL_MARKER = "cell.json"  # written into each job's folder; the sweep summary reads them
@@ -23,19 +25,30 @@ CELL_MARKER = "cell.json"  # written into each job's folder; the sweep summary r
 
 def preflight_all(overrides: list[str], multirun: bool) -> None:
     """Check every cell before any of them trains; raise StrikebenchError naming the field."""
-    cells = expand(overrides) if multirun else [overrides]
-    if multirun:
-        print(f"strikebench: checking {len(cells)} cells before the sweep starts", file=sys.stderr)
+    if not multirun:
+        cfg = compose_cell(overrides)
+        if not (cfg.resume and not cfg.force and store.is_done(cfg.results_dir, cell_key(resolved_config(cfg)))):
+            preflight(cfg)
+        return
+    cells = plan_cells(overrides)
+    print(f"strikebench: checking {len(cells)} cells before the sweep starts "
+          f"({sum(c['done'] for c in cells)} already done)", file=sys.stderr)
     for cell in cells:
-        cfg = compose_cell(cell)
-        if cfg.resume and not cfg.force and store.is_done(cfg.results_dir, cell_key(resolved_config(cfg))):
+        if cell["done"] and cell["cfg"].resume and not cell["cfg"].force:
             continue
         try:
-            preflight(cfg)
+            preflight(cell["cfg"])
         except StrikebenchError as exc:
-            if not multirun:
-                raise
-            raise StrikebenchError(f"{exc} [in the cell {' '.join(cell)}]") from None
+            raise StrikebenchError(f"{exc} [in the cell {' '.join(cell['overrides'])}]") from None
+    save_sweep(cells)
+
+
+def _sweep_name() -> str | None:
+    """A multirun's name (its folder's): every cell of one sweep goes into one W&B group."""
+    from hydra.types import RunMode
+
+    hydra_cfg = HydraConfig.get()
+    return Path(str(hydra_cfg.sweep.dir)).name if hydra_cfg.mode == RunMode.MULTIRUN else None
 
 
 def _describe(cfg) -> str:
@@ -45,16 +58,23 @@ def _describe(cfg) -> str:
 @hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
 def app(cfg: DictConfig) -> None:
     started = time.perf_counter()
+    key = cell_key(resolved_config(cfg))
+    description = " ".join(HydraConfig.get().overrides.task)
     try:
         outcome = run_cell(cfg, log=lambda m: print(f"  {m}"))
     except StrikebenchError as exc:
+        record_failure(cfg.results_dir, key, description, exc)
         print(f"strikebench: error: {exc}", file=sys.stderr)
         sys.exit(2)
+    except Exception as exc:  # noqa: BLE001 - recorded for `strikebench status`, then re-raised
+        record_failure(cfg.results_dir, key, description, exc)
+        raise
+    clear_failure(cfg.results_dir, key)
     output_dir = Path(HydraConfig.get().runtime.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / CELL_MARKER).write_text(json.dumps({"key": outcome.key, "path": str(outcome.path)}))
     if outcome.ran:
-        log_cell(cfg, outcome.record)
+        log_cell(cfg, outcome.record, sweep=_sweep_name())
     metrics = outcome.record["companies"]["incumbent"]["metrics"]["holdout"]
     monitor = f"ndcg@{cfg.eval.ks[0]}"
     groups = ", ".join(

@@ -43,7 +43,7 @@ def flat_metrics(record: dict) -> dict:
     return out
 
 
-def log_record(cfg, record: dict) -> None:
+def log_record(cfg, record: dict, sweep: str | None = None) -> None:
     import wandb
 
     mode = resolve_mode(str(cfg.logger.mode))
@@ -52,7 +52,7 @@ def log_record(cfg, record: dict) -> None:
     run = wandb.init(
         project=cfg.logger.project,
         entity=cfg.logger.get("entity"),
-        group=cfg.logger.get("group") or f"{record['dataset']['name']}-{cfg.strike.lever.name}",
+        group=cfg.logger.get("group") or sweep or f"{record['dataset']['name']}-single-cells",
         job_type=str(cfg.strike.lever.name),
         tags=[str(cfg.model.get("family", "unknown")), str(cfg.model.name)],
         name=f"{cfg.model.name}-p{cfg.strike.participation}-s{cfg.seed}",

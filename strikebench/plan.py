@@ -1,0 +1,114 @@
+"""``strikebench plan`` and ``strikebench status``: what a sweep holds, what is done, what is left.
+
+    strikebench plan [-m] KEY=VALUE ... [--write-cells FILE]
+    strikebench status RESULTS_DIR
+
+A sweep's cell list is saved under ``<results_dir>/sweeps/`` when it starts, so ``status`` can
+tell missing cells from cells that were never asked for.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from strikebench.errors import StrikebenchError
+from strikebench.results import failures, store
+from strikebench.results.keys import cell_key
+
+SWEEPS = "sweeps"
+
+
+def plan_cells(overrides: list[str]) -> list[dict]:
+    """Every cell of the command line with its key, model, results_dir and done state."""
+    from strikebench.cell import resolved_config
+    from strikebench.sweep import compose_cell, expand
+
+    cells = []
+    for cell in expand(overrides):
+        cfg = compose_cell(cell)
+        key = cell_key(resolved_config(cfg))
+        cells.append({"overrides": cell, "key": key, "model": str(cfg.model.name), "cfg": cfg,
+                      "results_dir": str(cfg.results_dir), "done": store.is_done(cfg.results_dir, key)})
+    return cells
+
+
+def save_sweep(cells: list[dict]) -> Path | None:
+    """Remember a sweep's cells in its results directory, for ``status``."""
+    if not cells:
+        return None
+    folder = Path(cells[0]["results_dir"]) / SWEEPS
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{cells[0]['key'][:6]}.json"
+    path.write_text(json.dumps([{"key": c["key"], "cell": " ".join(c["overrides"])} for c in cells], indent=1))
+    return path
+
+
+def seconds_per_cell(results_dir) -> dict[str, float]:
+    """Median wall time per model among the cells already done: the cost estimate."""
+    times = defaultdict(list)
+    for record in store.iter_records(results_dir):
+        times[record["config"]["model"]["name"]].append(record["timings"]["total"])
+    return {model: statistics.median(values) for model, values in times.items()}
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def plan_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="strikebench plan", description="The cells of a sweep, done or missing, and their cost.")
+    parser.add_argument("overrides", nargs="*")
+    parser.add_argument("--write-cells", type=Path, help="write the missing cells' overrides, one line each (for slurm/array.sbatch)")
+    args = parser.parse_args([a for a in argv if a not in ("-m", "--multirun")])
+    cells = plan_cells(args.overrides)
+    per_cell = seconds_per_cell(cells[0]["results_dir"]) if cells else {}
+    by_model = Counter(c["model"] for c in cells)
+    done = Counter(c["model"] for c in cells if c["done"])
+    print(f"{len(cells)} cells, {sum(done.values())} done, {len(cells) - sum(done.values())} missing")
+    print("| model | cells | done | missing | est. time per cell | est. time left |\n|---|---|---|---|---|---|")
+    total = 0.0
+    for model, count in sorted(by_model.items()):
+        missing = count - done[model]
+        estimate = per_cell.get(model)
+        left = estimate * missing if estimate is not None else None
+        total += left or 0.0
+        print(f"| {model} | {count} | {done[model]} | {missing} | "
+              f"{_duration(estimate) if estimate is not None else 'unknown (no record yet)'} | "
+              f"{_duration(left) if left is not None else '?'} |")
+    print(f"estimated time left on one worker like the ones that ran the done cells: {_duration(total)}")
+    if args.write_cells:
+        lines = [" ".join(c["overrides"]) for c in cells if not c["done"]]
+        args.write_cells.write_text("".join(f"{line}\n" for line in lines))
+        print(f"wrote {len(lines)} missing cells to {args.write_cells} "
+              f"(sbatch --array=0-{max(len(lines) - 1, 0)} --export=ALL,CELLS={args.write_cells} slurm/array.sbatch)")
+    return 0
+
+
+def status_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="strikebench status", description="Cells done, failed and missing in a results directory.")
+    parser.add_argument("results_dir", type=Path)
+    args = parser.parse_args(argv)
+    if not args.results_dir.is_dir():
+        raise StrikebenchError(f"no results directory {args.results_dir}")
+    done = {r["cell_key"] for r in store.iter_records(args.results_dir)}
+    failed = {k: v for k, v in failures.read_failures(args.results_dir).items() if k not in done}
+    planned = {}
+    for sweep in sorted((args.results_dir / SWEEPS).glob("*.json")):
+        for cell in json.loads(sweep.read_text()):
+            planned[cell["key"]] = cell["cell"]
+    missing = {k: c for k, c in planned.items() if k not in done and k not in failed}
+    print(f"{args.results_dir}: {len(done)} done, {len(failed)} failed, {len(missing)} missing"
+          + ("" if planned else " (no sweep plan saved here: missing cells are unknown)"))
+    for key, entry in failed.items():
+        print(f"\nfailed {key}: {entry['cell']}\n  {entry['error']}")
+        for line in entry["last_lines"][-5:]:
+            print(f"    {line}")
+    if missing:
+        print("\nmissing:")
+        for key, cell in missing.items():
+            print(f"  {key}: {cell}")
+    return 0

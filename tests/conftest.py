@@ -1,0 +1,75 @@
+"""Shared fixtures: configs composed like the CLI does, and tiny hand-built datasets."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from strikebench import compat
+
+compat.apply()
+
+
+@pytest.fixture
+def compose_cfg(tmp_path):
+    """compose_cfg(["model=pop", ...]) -> the cell config, writing results under tmp_path."""
+    from strikebench.sweep import compose_cell
+
+    def _compose(overrides=(), results_dir=None):
+        return compose_cell([f"results_dir={results_dir or tmp_path / 'results'}", *overrides])
+
+    return _compose
+
+
+def write_atomic(directory: Path, name: str, rows, header="user_id:token\titem_id:token\trating:float\ttimestamp:float") -> Path:
+    """Write ``<directory>/<name>/<name>.inter`` from (user, item, rating, timestamp) rows."""
+    folder = Path(directory) / name
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [header] + ["\t".join(str(v) for v in row) for row in rows]
+    (folder / f"{name}.inter").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+TINY_SETTINGS = {
+    "load_col": {"inter": ["user_id", "item_id", "rating", "timestamp"]},
+    "normalize_all": False,
+    "USER_ID_FIELD": "user_id",
+    "ITEM_ID_FIELD": "item_id",
+    "RATING_FIELD": "rating",
+    "TIME_FIELD": "timestamp",
+}
+
+
+@pytest.fixture
+def tiny_data(tmp_path):
+    """6 users (u1..u6) x 10 interactions each over items i1..i12, loaded through RecBole."""
+    from strikebench.data.interactions import load_interactions
+
+    rng = np.random.default_rng(0)
+    rows = []
+    t = 0
+    for u in range(1, 7):
+        for i in rng.choice(np.arange(1, 13), size=10, replace=False):
+            t += 1
+            rows.append((f"u{u}", f"i{i}", int(rng.integers(1, 6)), t))
+    folder = write_atomic(tmp_path / "data", "tiny", rows)
+    return load_interactions("tiny", folder, TINY_SETTINGS)
+
+
+@pytest.fixture(scope="session")
+def ml100k():
+    """ML-100K and its default fixed split, loaded once per test session."""
+    from hydra import compose, initialize_config_dir
+
+    from strikebench.config.paths import CONF_DIR
+    from strikebench.data.cache import get_split
+
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+        cfg = compose("config")
+    return get_split(cfg.dataset, cfg.data_root, cfg.split)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"

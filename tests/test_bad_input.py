@@ -1,0 +1,85 @@
+"""Bad input stops before any training, names the field, and leaves nothing half-written."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from strikebench.cli import main
+from tests.conftest import write_atomic
+
+
+@pytest.fixture
+def run(capsys):
+    """The command line, in this process: every case here stops before Hydra launches anything."""
+
+    def _run(*args, cwd=None):
+        code = main(list(args))
+        out = capsys.readouterr()
+        return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
+
+    return _run
+
+
+def assert_refused(result, *needles, results_dir):
+    assert result.returncode == 2, (result.stdout[-1000:], result.stderr[-2000:])
+    assert "Traceback" not in result.stderr
+    for needle in needles:
+        assert needle in result.stderr, result.stderr
+    assert not (results_dir / "cells").exists()  # nothing written
+
+
+@pytest.mark.parametrize("value", ["1.5", "-0.2", "abc"])
+def test_participation_outside_unit_interval(run, tmp_path, value):
+    results = tmp_path / "r"
+    result = run("model=pop", f"strike.participation={value}", f"results_dir={results}")
+    assert_refused(result, "strike.participation", results_dir=results)
+
+
+def test_bad_participation_in_one_cell_stops_the_whole_sweep_first(run, tmp_path):
+    results = tmp_path / "r"
+    result = run("-m", "model=pop", "strike.participation=0,0.5,2", f"results_dir={results}")
+    assert_refused(result, "strike.participation", "2", results_dir=results)
+
+
+def test_unknown_model_config(run, tmp_path):
+    results = tmp_path / "r"
+    result = run("model=nosuchmodel", f"results_dir={results}")
+    assert_refused(result, "model/nosuchmodel", "bpr", results_dir=results)
+
+
+def test_unknown_recbole_model_name(run, tmp_path):
+    results = tmp_path / "r"
+    result = run("model=pop", "model.name=NoSuchNet", f"results_dir={results}")
+    assert_refused(result, "model.name", "NoSuchNet", "itemknn", results_dir=results)
+
+
+def test_unknown_dataset(run, tmp_path):
+    results = tmp_path / "r"
+    result = run("dataset=nosuchdata", f"results_dir={results}")
+    assert_refused(result, "dataset/nosuchdata", "ml-100k", results_dir=results)
+
+
+def test_missing_atomic_file(run, tmp_path):
+    results = tmp_path / "r"
+    folder = write_atomic(tmp_path / "data", "mini", [("u1", "i1", 4, 1), ("u2", "i2", 3, 2)])
+    # The default ml-100k entry names .user and .item files, which this dataset lacks.
+    result = run("dataset.name=mini", "dataset.source=manual", "dataset.instructions=by hand", f"data_root={tmp_path / 'data'}",
+                 f"results_dir={results}")
+    assert_refused(result, str(folder / "mini.user"), results_dir=results)
+
+
+def test_malformed_atomic_file(run, tmp_path):
+    results = tmp_path / "r"
+    folder = tmp_path / "data" / "broken"
+    folder.mkdir(parents=True)
+    (folder / "broken.inter").write_text("user_id\titem_id\nu1\ti1\n")  # no `:type` in the header
+    result = run("dataset.name=broken", "dataset.source=manual", "dataset.instructions=by hand", "dataset.recbole.load_col={inter:[user_id,item_id]}",
+                 f"data_root={tmp_path / 'data'}", f"results_dir={results}")
+    assert_refused(result, "broken.inter", "name:type", results_dir=results)
+
+
+def test_strike_leaving_no_training_data(run, tmp_path):
+    results = tmp_path / "r"
+    result = run("model=pop", "strike.participation=1", f"results_dir={results}")
+    assert_refused(result, "strike.participation=1", "no training data", results_dir=results)

@@ -1,0 +1,102 @@
+"""Ranking rules and per-group metrics, against values worked out by hand on a tiny case."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from strikebench.evaluation.evaluator import EvalContext, evaluate
+from strikebench.evaluation.history import UserItems
+from strikebench.evaluation.metrics import user_metrics
+from strikebench.evaluation.ranking import ranking_keys, top_k
+from strikebench.results.record import group_metrics
+
+N_USERS, N_ITEMS = 3, 6  # ids 0 are RecBole's padding
+
+
+def tiny_context(ks=(3,)):
+    """User 1: history {1}, test {3, 5}. User 2: no training data, test {1, 5}.
+    Popularity in the company's training data: item1 1, item2 2, item3 1, item4 3, item5 0 (unknown)."""
+    return EvalContext(
+        positives=UserItems.from_pairs(np.array([1, 1, 2, 2]), np.array([3, 5, 1, 5]), N_USERS, N_ITEMS),
+        history=UserItems.from_pairs(np.array([1]), np.array([1]), N_USERS, N_ITEMS),
+        popularity=torch.tensor([0, 1, 2, 1, 3, 0], dtype=torch.float32),
+        has_training_data=torch.tensor([False, True, False]),
+        ks=list(ks),
+    )
+
+
+def model_scores(users):
+    # The model prefers lower item ids: 0.9, 0.8, ... for items 1..5.
+    return torch.tensor([[0.0, 0.9, 0.8, 0.7, 0.6, 0.5]]).repeat(len(users), 1)
+
+
+def test_per_user_metrics_by_hand():
+    table = evaluate(model_scores, tiny_context()).set_index("user")
+    # User 1: item 1 is history (masked); item 5 is unknown (ranks last) -> top-3 = [2, 3, 4]; hit at rank 2.
+    u1 = table.loc[1]
+    assert not u1["fallback"]
+    assert u1["ndcg@3"] == pytest.approx((1 / math.log2(3)) / (1 + 1 / math.log2(3)))
+    assert (u1["recall@3"], u1["hit@3"], u1["mrr@3"], u1["precision@3"]) == pytest.approx((0.5, 1, 0.5, 1 / 3))
+    # User 2: no training data -> popularity: 4 (3), 2 (2), then 1 and 3 tie (1) -> index order: 1 first.
+    u2 = table.loc[2]
+    assert u2["fallback"]
+    assert u2["ndcg@3"] == pytest.approx((1 / math.log2(4)) / (1 + 1 / math.log2(3)))
+    assert (u2["recall@3"], u2["hit@3"], u2["mrr@3"], u2["precision@3"]) == pytest.approx((0.5, 1, 1 / 3, 1 / 3))
+
+
+def test_ties_break_by_item_index_and_unknown_items_rank_last():
+    keys = ranking_keys(torch.full((1, N_ITEMS), 0.5), torch.zeros(1, N_ITEMS, dtype=torch.bool),
+                        torch.tensor([False, True, True, False, True, True]))
+    # item 0 is padding; item 3 unknown -> after every known item, before nothing masked.
+    assert top_k(keys, 5).tolist() == [[1, 2, 4, 5, 3]]
+
+
+def test_group_metrics_by_hand():
+    per_user = evaluate(model_scores, tiny_context())
+    per_user["participant"] = per_user["user"] == 2
+    per_user["in_company"] = ~per_user["fallback"]
+    groups = group_metrics(per_user, ["ndcg@3", "hit@3"])
+    n1 = (1 / math.log2(3)) / (1 + 1 / math.log2(3))
+    n2 = (1 / math.log2(4)) / (1 + 1 / math.log2(3))
+    assert groups["holdout"]["all"]["ndcg@3"] == pytest.approx((n1 + n2) / 2)
+    assert groups["holdout"]["participants"]["ndcg@3"] == pytest.approx(n2)
+    assert groups["holdout"]["non_participants"]["ndcg@3"] == pytest.approx(n1)
+    assert groups["company"]["all"] == pytest.approx({"ndcg@3": n1, "hit@3": 1.0, "n_users": 1})
+    assert groups["company"]["participants"] == {"ndcg@3": None, "hit@3": None, "n_users": 0}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 3), min_size=7, max_size=7), min_size=1, max_size=5), st.integers(1, 7))
+def test_top_k_equals_a_stable_sort(rows, k):
+    keys = torch.tensor(rows, dtype=torch.float32)
+    expected = [sorted(range(len(r)), key=lambda i: (-r[i], i))[:k] for r in rows]
+    assert top_k(keys, k).tolist() == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.booleans(), min_size=10, max_size=10), min_size=1, max_size=6), st.integers(1, 5))
+def test_metrics_equal_recbole_metric_classes(hit_rows, extra_positives):
+    from recbole.evaluator.metrics import MRR, NDCG, Hit, Precision, Recall
+
+    hits = np.array(hit_rows)
+    n_pos = hits.sum(axis=1) + extra_positives  # users have positives outside the top 10 too
+    ours = user_metrics(torch.tensor(hits), torch.tensor(n_pos), [5, 10])
+    config = {"topk": [5, 10], "metric_decimal_place": 10}
+    for name, cls in (("ndcg", NDCG), ("recall", Recall), ("hit", Hit), ("mrr", MRR), ("precision", Precision)):
+        metric = cls(config)
+        reference = metric.metric_info(hits, n_pos) if name in ("ndcg", "recall") else metric.metric_info(hits)
+        for k in (5, 10):
+            np.testing.assert_allclose(ours[f"{name}@{k}"].numpy(), reference[:, k - 1], rtol=0, atol=1e-12)
+
+
+def test_user_items_dense_mask():
+    items = UserItems.from_pairs(np.array([2, 0, 2]), np.array([4, 1, 3]), 3, 5)
+    mask = items.dense(torch.tensor([2, 1, 0]))
+    assert mask.int().tolist() == [[0, 0, 0, 1, 1], [0, 0, 0, 0, 0], [0, 1, 0, 0, 0]]
+    assert items.counts(torch.tensor([0, 1, 2])).tolist() == [1, 0, 2]

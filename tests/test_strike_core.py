@@ -1,0 +1,79 @@
+"""The random strike's invariants on a hand-built dataset (DESIGN.md rules 2 and 3)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from strikebench.data.split import FixedSplit
+from strikebench.errors import ConfigError, DataError
+from strikebench.levers.participants import draw_participants, participant_count
+from strikebench.levers.state import initial_state
+from strikebench.levers.strike import Strike
+
+# 4 users (1..4), rows 0..11. Row -> (user): 1,1,1,2,2,2,3,3,3,4,4,4
+USER = np.array([1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4])
+SPLIT = FixedSplit(train=np.array([0, 3, 6, 9]), valid=np.array([1, 4, 7, 10]), test=np.array([2, 5, 8, 11]))
+
+
+@pytest.mark.parametrize("p,n,expected", [(0, 10, 0), (0.01, 10, 1), (0.05, 10, 1), (0.25, 10, 3),
+                                          (0.3, 10, 3), (0.35, 10, 4), (0.5, 5, 3), (1, 7, 7)])
+def test_participant_count_is_round_half_up_and_at_least_one(p, n, expected):
+    assert participant_count(p, n) == expected
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.5])
+def test_participation_outside_unit_interval_is_refused(p):
+    with pytest.raises(ConfigError, match="strike.participation"):
+        participant_count(p, 10)
+
+
+def test_strike_removes_exactly_the_participants_train_and_valid():
+    participants = draw_participants(np.array([1, 2, 3, 4]), 0.5, seed=3, group_name="all users")
+    assert len(participants.users) == 2
+    state = Strike(USER)(initial_state(SPLIT, participants))
+    company = state.companies["incumbent"]
+    striking = set(participants.users.tolist())
+    expected_train = [r for r in SPLIT.train if USER[r] not in striking]
+    expected_valid = [r for r in SPLIT.valid if USER[r] not in striking]
+    assert company.train.tolist() == expected_train
+    assert company.valid.tolist() == expected_valid
+    assert state.actions == [{"lever": "strike", "company": "incumbent", "removed_train": 2, "removed_valid": 2}]
+    assert state.split.test.tolist() == [2, 5, 8, 11]  # the test set is untouched
+
+
+def test_participants_are_nested_across_participation_levels():
+    group = np.arange(1, 101)
+    previous = set()
+    for p in (0.0, 0.01, 0.1, 0.3, 0.5, 0.99, 1.0):
+        current = set(draw_participants(group, p, seed=11, group_name="g").users.tolist())
+        assert previous <= current
+        previous = current
+    assert previous == set(group.tolist())
+
+
+def test_draw_depends_on_seed_and_group_only():
+    group = np.arange(100, 200)
+    a = draw_participants(group, 0.2, seed=5, group_name="g").users
+    b = draw_participants(group[::-1], 0.2, seed=5, group_name="g").users  # order of the group is irrelevant
+    c = draw_participants(group, 0.2, seed=6, group_name="g").users
+    assert a.tolist() == b.tolist()
+    assert len(c) == 20 and set(a.tolist()) != set(c.tolist())  # another seed is another draw
+
+
+def test_same_participants_for_every_model(compose_cfg, ml100k):
+    from strikebench.cell import preflight
+
+    users = []
+    for model in ("pop", "bpr", "itemknn"):
+        cfg = compose_cfg([f"model={model}", "strike.participation=0.3", "seed=4"])
+        _, _, state, _ = preflight(cfg)
+        users.append(state.participants.users.tolist())
+    assert users[0] == users[1] == users[2]
+    assert len(users[0]) == round(0.3 * 943)
+
+
+def test_a_strike_that_leaves_no_training_data_is_refused_before_training(compose_cfg):
+    from strikebench.cell import preflight
+
+    with pytest.raises(DataError, match="strike.participation=1.0"):
+        preflight(compose_cfg(["model=pop", "strike.participation=1.0"]))
