@@ -1,0 +1,186 @@
+"""Which datasets strikebench knows (``conf/dataset/*.yaml``) and where their atomic files live.
+
+``locate`` returns a directory whose name is the dataset's name and which holds
+``<name>.inter``, so RecBole reads it with ``dataset=<name>`` and ``data_path=<its parent>``.
+"""
+from __future__ import annotations
+
+import importlib.resources
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+
+import strikebench
+from strikebench.errors import ConfigError, DataError
+
+SOURCES = ("bundled", "download", "manual", "synthetic")
+ARCHIVES = ("zip", "tar.gz", None)
+CONFIG_KEYS = ("name", "source", "url", "sha256", "archive", "instructions", "has_ratings",
+               "recbole", "synthetic")
+FEATURE_TYPES = ("token", "token_seq", "float", "float_seq")
+
+
+class DatasetNotAvailable(DataError):
+    """The dataset's files are not on this machine; the message says how to get them."""
+
+
+def conf_dir() -> Path:
+    """The ``dataset`` config group of the repository this package sits in."""
+    return Path(strikebench.__file__).resolve().parents[1] / "conf" / "dataset"
+
+
+def default_data_root() -> Path:
+    """``$STRIKEBENCH_DATA``, else ``~/.cache/strikebench/data`` (as conf/config.yaml's data_root)."""
+    return Path(os.environ.get("STRIKEBENCH_DATA") or Path.home() / ".cache/strikebench/data")
+
+
+def dataset_names() -> list[str]:
+    return sorted(p.stem for p in conf_dir().glob("*.yaml"))
+
+
+def load_config(name: str) -> dict:
+    """The registry entry ``conf/dataset/<name>.yaml``, validated."""
+    path = conf_dir() / f"{name}.yaml"
+    if not path.is_file():
+        raise ConfigError("dataset", f"unknown dataset {name!r}", allowed=", ".join(dataset_names()))
+    with open(path, encoding="utf-8") as fh:
+        return validate_config(yaml.safe_load(fh), where=str(path))
+
+
+def as_config(dataset) -> dict:
+    """A plain, validated dict from a name, a mapping or an OmegaConf DictConfig."""
+    if isinstance(dataset, str):
+        return load_config(dataset)
+    try:
+        from omegaconf import DictConfig, OmegaConf
+
+        if isinstance(dataset, DictConfig):
+            dataset = OmegaConf.to_container(dataset, resolve=True)
+    except ImportError:  # omegaconf is only needed for Hydra configs
+        pass
+    if not isinstance(dataset, Mapping):
+        raise ConfigError("dataset", f"expected a name or a mapping, got {type(dataset).__name__}")
+    return validate_config(dict(dataset))
+
+
+def validate_config(cfg: dict, where: str = "dataset") -> dict:
+    """Check a registry entry against the schema, naming the field at fault."""
+    if not isinstance(cfg, dict):
+        raise ConfigError(where, "a dataset entry must be a mapping")
+    missing = [k for k in CONFIG_KEYS if k not in cfg]
+    extra = sorted(set(cfg) - set(CONFIG_KEYS))
+    if missing or extra:
+        problem = "; ".join(filter(None, [missing and f"missing keys {missing}",
+                                          extra and f"unknown keys {extra}"]))
+        raise ConfigError(f"dataset ({where})", problem, allowed=", ".join(CONFIG_KEYS))
+    name, source = cfg["name"], cfg["source"]
+    if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
+        raise ConfigError("dataset.name", f"must be a plain file name, got {name!r}")
+    if source not in SOURCES:
+        raise ConfigError("dataset.source", f"{source!r} is not a source", allowed=", ".join(SOURCES))
+    if cfg["archive"] not in ARCHIVES:
+        raise ConfigError("dataset.archive", f"{cfg['archive']!r}", allowed="zip, tar.gz, null")
+    if source == "download" and not (cfg["url"] and cfg["archive"]):
+        raise ConfigError("dataset.url", f"a downloaded dataset ({name}) needs url and archive")
+    if source == "manual" and not cfg["instructions"]:
+        raise ConfigError("dataset.instructions", f"a manual dataset ({name}) needs instructions")
+    if source == "synthetic" and not isinstance(cfg["synthetic"], Mapping):
+        raise ConfigError("dataset.synthetic", f"a synthetic dataset ({name}) needs parameters")
+    recbole = cfg["recbole"]
+    if not isinstance(recbole, Mapping) or "inter" not in (recbole.get("load_col") or {}):
+        raise ConfigError("dataset.recbole.load_col", "must list the inter columns to load")
+    return cfg
+
+
+def bundled_dir(name: str) -> Path:
+    """The copy of a dataset shipped inside the recbole wheel (RecBole ships ml-100k)."""
+    return Path(str(importlib.resources.files("recbole") / "dataset_example" / name))
+
+
+def dataset_dir(cfg: dict, data_root: str | Path | None = None) -> Path:
+    """Where the dataset's files are (or would be), without generating or checking anything."""
+    cfg = as_config(cfg)
+    if cfg["source"] == "bundled":
+        return bundled_dir(cfg["name"])
+    root = Path(data_root).expanduser() if data_root else default_data_root()
+    if cfg["source"] == "synthetic":
+        from strikebench.datasets.synthetic import params_hash
+
+        # One directory per parameter set, so changing a parameter never reuses stale data.
+        return root / f"synthetic-{params_hash(dict(cfg['synthetic']))}" / cfg["name"]
+    return root / cfg["name"]
+
+
+def locate(dataset, data_root: str | Path | None = None) -> Path:
+    """The directory holding ``<name>.inter``, checked; synthetic data is generated on first use."""
+    cfg = as_config(dataset)
+    name, path = cfg["name"], dataset_dir(cfg, data_root)
+    inter = path / f"{name}.inter"
+    if not inter.is_file():
+        if cfg["source"] == "synthetic":
+            _generate_once(cfg, path)
+        elif cfg["source"] == "bundled":
+            raise DatasetNotAvailable(
+                f"dataset {name!r} should be bundled with recbole but {inter} is missing: "
+                f"reinstall recbole (pip install --force-reinstall recbole)")
+        elif cfg["source"] == "manual":
+            raise DatasetNotAvailable(
+                f"dataset {name!r} is not in {path}. It must be fetched by hand: "
+                f"{' '.join(str(cfg['instructions']).split())} Put {name}.inter (and any "
+                f".user/.item files) in {path}")
+        else:
+            root = "" if path.parent == default_data_root() else f" --data-root {path.parent}"
+            raise DatasetNotAvailable(
+                f"dataset {name!r} is not in {path}: run `strikebench data fetch {name}{root}`")
+    check_atomic_files(path, cfg)
+    return path
+
+
+def _generate_once(cfg: dict, path: Path) -> None:
+    """Generate into a temporary sibling and rename it into place, so no reader sees half a set."""
+    from strikebench.datasets.synthetic import generate
+
+    final = path.parent  # <data_root>/synthetic-<hash>
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=final.parent))
+    os.chmod(tmp, 0o755)  # mkdtemp makes it private; the data root may be shared
+    try:
+        generate(dict(cfg["synthetic"]), tmp / path.name, cfg["name"])
+        try:
+            os.rename(tmp, final)
+        except OSError as exc:
+            if not (path / f"{cfg['name']}.inter").is_file():  # not a concurrent winner: real error
+                raise DataError(f"cannot put generated data in {final} ({exc}); "
+                                f"remove {final} and retry") from exc
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def check_atomic_files(path: str | Path, dataset) -> None:
+    """Each file named in ``recbole.load_col`` exists, has a ``name:type`` header with those
+    columns, and the inter file has at least one row; otherwise a DataError naming the file."""
+    cfg = as_config(dataset)
+    path, name = Path(path), cfg["name"]
+    for suffix, wanted in cfg["recbole"]["load_col"].items():
+        file = path / f"{name}.{suffix}"
+        if not file.is_file():
+            raise DataError(f"dataset file missing: {file} (named in dataset.recbole.load_col)")
+        with open(file, encoding="utf-8", errors="replace") as fh:
+            header = fh.readline().rstrip("\r\n").split("\t")
+            first_row = fh.readline()
+        bad = [col for col in header if col.count(":") != 1 or col.split(":")[1] not in FEATURE_TYPES]
+        if bad:
+            raise DataError(
+                f"malformed atomic file {file}: the first line must be tab-separated `name:type` "
+                f"columns with type in {', '.join(FEATURE_TYPES)}; bad columns {bad[:3]}")
+        present = {col.split(":")[0] for col in header}
+        absent = [c for c in (wanted or []) if c not in present]
+        if absent:
+            raise DataError(f"{file} lacks columns {absent} named in dataset.recbole.load_col.{suffix}"
+                            f" (it has {sorted(present)})")
+        if suffix == "inter" and not first_row.strip():
+            raise DataError(f"{file} has a header but no interactions")
