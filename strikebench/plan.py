@@ -82,9 +82,14 @@ def plan_main(argv: list[str]) -> int:
     print(f"estimated time left on one worker like the ones that ran the done cells: {_duration(total)}")
     if args.write_cells:
         lines = [" ".join(c["overrides"]) for c in cells if not c["done"]]
+        if any(" " in o for c in cells for o in c["overrides"]):
+            raise StrikebenchError("--write-cells: an override holds a space; slurm/array.sbatch splits lines on spaces")
         args.write_cells.write_text("".join(f"{line}\n" for line in lines))
-        print(f"wrote {len(lines)} missing cells to {args.write_cells} "
-              f"(sbatch --array=0-{max(len(lines) - 1, 0)} --export=ALL,CELLS={args.write_cells} slurm/array.sbatch)")
+        if lines:
+            print(f"wrote {len(lines)} missing cells to {args.write_cells} "
+                  f"(sbatch --array=0-{len(lines) - 1} --export=ALL,CELLS={args.write_cells} slurm/array.sbatch)")
+        else:
+            print(f"every cell is done: {args.write_cells} is empty, nothing to submit")
     return 0
 
 

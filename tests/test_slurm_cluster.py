@@ -1,0 +1,193 @@
+"""End-to-end checks against a real Slurm cluster (slurm/setup_local_cluster.sh).
+
+* slurm/array.sbatch runs line N (0-based) of the cell list for array task N;
+* a submitit job that is scancel'ed is reported as failed promptly instead of
+  `result()` hanging (needs Slurm accounting: submitit polls sacct).
+
+Without a usable cluster these tests SKIP with the reason, except under
+CI=true, where a missing cluster is an error: CI is supposed to start it.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slurm
+
+REPO = Path(__file__).resolve().parents[1]
+ARRAY_SBATCH = REPO / "slurm" / "array.sbatch"
+SLURM_COMMANDS = ("sbatch", "sinfo", "squeue", "scancel", "sacct", "scontrol")
+USABLE_NODE_STATES = {"idle", "mix", "mixed", "alloc", "allocated", "comp", "completing"}
+TERMINAL_STATES = {
+    "COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL",
+    "BOOT_FAIL", "DEADLINE", "PREEMPTED", "REVOKED",
+}
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def _run(cmd: list[str], timeout: float = 30, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+def _slurm_problem() -> tuple[str | None, str | None]:
+    """(problem, default partition): problem is None when the cluster is usable."""
+    missing = [c for c in SLURM_COMMANDS if shutil.which(c) is None]
+    if missing:
+        return f"Slurm commands not on PATH: {', '.join(missing)}", None
+    try:
+        info = _run(["sinfo", "-h", "-o", "%P %t"])
+        if info.returncode != 0:
+            return f"sinfo failed (cluster not up?): {info.stderr.strip()}", None
+        partition, usable = None, False
+        for line in info.stdout.splitlines():
+            name, state = line.split()
+            if name.endswith("*"):  # sinfo marks the default partition with '*'
+                name = name[:-1]
+                partition = partition or name
+            usable |= state in USABLE_NODE_STATES
+        if not usable:
+            return f"no node is usable (sinfo: {info.stdout.strip()!r})", None
+        acct = _run(["sacct", "-n", "-X", "-S", "now-1minutes"])
+        if acct.returncode != 0:
+            return f"accounting not working, sacct failed: {acct.stderr.strip()}", None
+    except subprocess.TimeoutExpired as e:
+        return f"{e.cmd[0]} timed out (controller unreachable?)", None
+    if partition is None:
+        partition = info.stdout.split()[0].rstrip("*")
+    return None, partition
+
+
+@pytest.fixture(scope="session")
+def slurm_partition() -> str:
+    """Partition to submit to; skips (or fails when CI=true) without a usable cluster."""
+    problem, partition = _slurm_problem()
+    if problem:
+        msg = f"{problem}; start one with: sudo slurm/setup_local_cluster.sh"
+        if _in_ci():
+            pytest.fail(f"CI=true but no usable Slurm cluster: {msg}", pytrace=False)
+        pytest.skip(f"no usable Slurm cluster: {msg}")
+    assert partition
+    return partition
+
+
+def _sacct_states(job_id: str) -> dict[str, str]:
+    """{'123_0': 'COMPLETED', ...} for the allocations of job_id (first word of State)."""
+    out = _run(["sacct", "-j", job_id, "-X", "-n", "-P", "-o", "JobID,State"])
+    states = {}
+    for line in out.stdout.splitlines():
+        if "|" in line:
+            jid, state = line.split("|", 1)
+            states[jid] = state.split()[0] if state.strip() else ""
+    return states
+
+
+def test_array_sbatch_runs_one_cell_per_task(slurm_partition, tmp_path, request):
+    # A stub `strikebench` that records its arguments, one per line, per task.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    stub = bin_dir / "strikebench"
+    stub.write_text(
+        "#!/bin/sh\n"
+        f'out="{tmp_path}/task_$SLURM_ARRAY_TASK_ID.args"\n'
+        'for a in "$@"; do printf "%s\\n" "$a"; done > "$out"\n'
+    )
+    stub.chmod(0o755)
+    cells = [
+        "model=bpr strike.participation=0.3 seed=1",
+        "model=pop strike.participation=[0.1,0.5] seed=2",
+    ]
+    (tmp_path / "cells.txt").write_text("\n".join(cells) + "\n")
+    # If the template globbed, [0.1,0.5] would expand to this file's name.
+    (tmp_path / "strike.participation=1").touch()
+
+    path = f"{bin_dir}:{os.environ.get('PATH', '')}"
+    assert "," not in path, "sbatch --export splits on commas; PATH must not contain one"
+    # The documented usage, with resources small enough for a CI runner.
+    submit = _run(
+        [
+            "sbatch", "--parsable",
+            f"--array=0-{len(cells) - 1}",
+            f"--export=ALL,CELLS=cells.txt,PATH={path}",
+            f"--partition={slurm_partition}",
+            "--cpus-per-task=1", "--mem=100M", "--time=5",
+            f"--output={tmp_path}/slurm-%A_%a.out",
+            str(ARRAY_SBATCH),
+        ],
+        cwd=tmp_path,
+    )
+    assert submit.returncode == 0, submit.stderr
+    job_id = submit.stdout.strip().split(";")[0]
+    request.addfinalizer(lambda: _run(["scancel", job_id]))  # no-op once finished
+
+    expected = {f"{job_id}_{i}" for i in range(len(cells))}
+    deadline = time.monotonic() + 120
+    while True:
+        states = _sacct_states(job_id)
+        if set(states) == expected and all(s in TERMINAL_STATES for s in states.values()):
+            break
+        if time.monotonic() > deadline:
+            logs = {p.name: p.read_text() for p in tmp_path.glob("slurm-*.out")}
+            pytest.fail(f"array job {job_id} not finished after 120 s: sacct={states} logs={logs}")
+        time.sleep(1)
+
+    logs = {p.name: p.read_text() for p in tmp_path.glob("slurm-*.out")}
+    assert states == dict.fromkeys(expected, "COMPLETED"), logs
+    for i, line in enumerate(cells):
+        args = (tmp_path / f"task_{i}.args").read_text().splitlines()
+        assert args == line.split(), f"task {i} ran {args}, expected line {i}: {line!r}"
+
+
+def test_submitit_reports_scancelled_job_as_failed(slurm_partition, tmp_path, request):
+    try:
+        import submitit
+    except ImportError as e:  # a project dependency: only tolerated outside CI
+        if _in_ci():
+            raise
+        pytest.skip(f"submitit not installed: {e}")
+
+    executor = submitit.AutoExecutor(folder=tmp_path / "submitit", cluster="slurm")
+    executor.update_parameters(
+        slurm_partition=slurm_partition, timeout_min=5, cpus_per_task=1, mem_gb=0.2
+    )
+    job = executor.submit(time.sleep, 600)
+    request.addfinalizer(lambda: _run(["scancel", str(job.job_id)]))
+
+    deadline = time.monotonic() + 60
+    while (state := job.get_info(mode="force").get("State")) != "RUNNING":
+        assert time.monotonic() < deadline, f"job {job.job_id} not running after 60 s (state {state})"
+        time.sleep(0.5)
+
+    cancel = _run(["scancel", str(job.job_id)])
+    assert cancel.returncode == 0, cancel.stderr
+
+    # result() must raise, not hang.  submitit itself waits up to 15 s for a
+    # result file after Slurm says the job ended, so allow a generous margin.
+    outcome: dict[str, BaseException] = {}
+
+    def wait_result() -> None:
+        try:
+            job.result()
+        except BaseException as e:  # noqa: BLE001 - recorded and checked below
+            outcome["error"] = e
+
+    waiter = threading.Thread(target=wait_result, daemon=True)
+    started = time.monotonic()
+    waiter.start()
+    waiter.join(timeout=90)
+    assert not waiter.is_alive(), (
+        f"submitit still waiting for cancelled job {job.job_id} after 90 s "
+        f"(state {job.state!r}); is Slurm accounting (sacct) working?"
+    )
+    assert isinstance(outcome.get("error"), submitit.core.utils.UncompletedJobError), outcome
+    assert job.state.startswith("CANCELLED"), job.state
+    assert job.done()
+    print(f"cancelled job reported after {time.monotonic() - started:.1f} s")
