@@ -1,6 +1,7 @@
 """Run one cell: data -> fixed split -> selector and levers -> train each company -> evaluate -> record."""
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from strikebench.evaluation.evaluator import EvalContext, evaluate
 from strikebench.levers.build import apply_strike_config
 from strikebench.results import store
 from strikebench.results.keys import cell_key
-from strikebench.results.record import build_record, group_metrics
+from strikebench.results.record import LEVER_ROWS, build_record, group_metrics, lever_rows_table, not_applicable
 from strikebench.training.fit import fit_company
 
 
@@ -55,9 +56,26 @@ def preflight(cfg, timings: dict | None = None):
     data, split = get_split(cfg.dataset, cfg.data_root, cfg.split)
     timings["data"] = time.perf_counter() - tick
     tick = time.perf_counter()
-    state = apply_strike_config(cfg.strike, int(cfg.seed), data, split)
+    state = apply_strike_config(cfg.strike, int(cfg.seed), data, split, cfg.split)
     timings["levers"] = time.perf_counter() - tick
     return data, split, state, device
+
+
+def company_data(data, view):
+    """The dataset as ``view``'s company holds it: poisoned rows point at their new items.
+
+    Only the item column changes (in the arrays and in RecBole's interaction table), so the
+    training and evaluation code is the same for every company. Without rewrites: ``data``.
+    """
+    if len(view.rewritten_rows) == 0:
+        return data
+    from recbole.data.interaction import Interaction
+
+    item = view.item_array(data.item)
+    dataset = data.recbole_dataset
+    columns = dict(dataset.inter_feat.interaction)
+    columns[dataset.iid_field] = torch.as_tensor(item, dtype=columns[dataset.iid_field].dtype)
+    return dataclasses.replace(data, item=item, recbole_dataset=dataset.copy(Interaction(columns)), _cache={})
 
 
 def run_cell(cfg, log=print) -> CellOutcome:
@@ -81,16 +99,20 @@ def run_cell(cfg, log=print) -> CellOutcome:
     companies, per_user_tables = {}, []
     try:
         for name, view in state.companies.items():
+            if not view.holds_data:  # e.g. a competitor with no base data at p = 0: nothing to train
+                companies[name] = not_applicable(view, metric_columns)
+                continue
+            held = company_data(data, view)
             tick = time.perf_counter()
-            fit = fit_company(cfg, data, split, view, device, work_dir / name)
+            fit = fit_company(cfg, held, split, view, device, work_dir / name)
             timings[f"train_{name}"] = time.perf_counter() - tick
             tick = time.perf_counter()
             ctx = EvalContext.build(
                 data.n_users, data.n_items,
                 eval_pairs=(test_users, test_items),
-                history_pairs=(np.concatenate([data.user[view.train], data.user[view.valid]]),
-                               np.concatenate([data.item[view.train], data.item[view.valid]])),
-                train_items=data.item[view.train], train_users=data.user[view.train],
+                history_pairs=(np.concatenate([held.user[view.train], held.user[view.valid]]),
+                               np.concatenate([held.item[view.train], held.item[view.valid]])),
+                train_items=held.item[view.train], train_users=held.user[view.train],
                 ks=list(cfg.eval.ks), metrics=tuple(cfg.eval.metrics), device=device,
             )
             per_user = evaluate(fit.score_fn, ctx, batch_size=int(cfg.eval.batch_size))
@@ -98,9 +120,11 @@ def run_cell(cfg, log=print) -> CellOutcome:
             per_user["participant"] = participant_mask[per_user["user"].to_numpy()]
             per_user["in_company"] = ~per_user["fallback"].to_numpy()
             companies[name] = {
+                "status": "ok",
                 "train_interactions": int(len(view.train)),
                 "valid_interactions": int(len(view.valid)),
                 "users_with_training_data": int(len(np.unique(data.user[view.train]))),
+                "rewritten_interactions": int(len(view.rewritten_rows)),
                 "training": {"epochs": fit.epochs, "best_epoch": fit.best_epoch, "best_valid": fit.best_valid,
                              "monitor": str(cfg.trainer.monitor)},
                 "metrics": group_metrics(per_user, metric_columns),
@@ -113,8 +137,10 @@ def run_cell(cfg, log=print) -> CellOutcome:
     timings["total"] = time.perf_counter() - started
     table = pd.concat(per_user_tables, ignore_index=True)
     table["user"] = data.user_tokens[table["user"].to_numpy()].astype(str)
-    record = build_record(key, config, data, state, companies, timings)
-    path, stored = store.write_cell(results_dir, key, record, table, force=bool(cfg.force))
+    lever_rows = lever_rows_table(state, data)
+    record = build_record(key, config, data, state, companies, timings, lever_rows)
+    path, stored = store.write_cell(results_dir, key, record, table, force=bool(cfg.force),
+                                    tables={LEVER_ROWS: lever_rows} if len(lever_rows) else None)
     if not stored:
         log(f"cell {key} was stored by another job meanwhile; kept that record")
         record = store.read_record(path)

@@ -5,19 +5,16 @@ from strikebench.config.paths import config_options
 from strikebench.data.split import validate_split_config
 from strikebench.errors import ConfigError
 from strikebench.evaluation.metrics import METRICS
-from strikebench.levers.build import LEVERS, SELECTORS
+from strikebench.levers.build import check_strike_config
 
-SUPPORTED_MODEL_TYPES = ("GENERAL", "TRADITIONAL")
+SUPPORTED_MODEL_TYPES = ("GENERAL", "TRADITIONAL", "SEQUENTIAL")
 DATASET_SOURCES = ("bundled", "download", "manual", "synthetic")
 
 
 def validate(cfg) -> None:
     _participation(cfg.strike.get("participation"))
     _model(cfg.model)
-    if cfg.strike.selector.name not in SELECTORS:
-        raise ConfigError("strike.selector.name", f"unknown selector {cfg.strike.selector.name!r}", ", ".join(SELECTORS))
-    if cfg.strike.lever.name not in LEVERS:
-        raise ConfigError("strike.lever.name", f"unknown lever {cfg.strike.lever.name!r}", ", ".join(LEVERS))
+    check_strike_config(cfg.strike, cfg.split)  # selector and lever fields, before any data is loaded
     if cfg.dataset.get("source") not in DATASET_SOURCES:
         raise ConfigError("dataset.source", f"unknown source {cfg.dataset.get('source')!r}", ", ".join(DATASET_SOURCES))
     validate_split_config(cfg.split)
@@ -33,7 +30,9 @@ def _participation(p) -> None:
         raise ConfigError("strike.participation", f"{p} is outside [0, 1]", "0 <= p <= 1")
 
 
-def _model(model_cfg) -> None:
+def _model(model_cfg, split_cfg=None) -> None:
+    from omegaconf import OmegaConf
+
     from strikebench import compat
 
     compat.apply()
@@ -48,11 +47,17 @@ def _model(model_cfg) -> None:
     model_type = getattr(model_class, "type", None)
     if getattr(model_type, "name", None) not in SUPPORTED_MODEL_TYPES:
         raise ConfigError("model.name", f"{name} is a {getattr(model_type, 'name', '?')} model, not supported yet",
-                          f"general recommenders: {allowed}")
+                          f"general, traditional or sequential recommenders: {allowed}")
     for field in ("learning_rate", "train_batch_size"):
         value = model_cfg.get(field)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             raise ConfigError(f"model.{field}", f"must be a positive number, got {value!r}")
+    if split_cfg is None and OmegaConf.is_config(model_cfg):
+        split_cfg = OmegaConf.select(model_cfg._get_root(), "split", default=None)
+    if getattr(model_type, "name", None) == "SEQUENTIAL" and split_cfg is not None and split_cfg.get("order") != "TO":
+        # DESIGN rule 1: sequential models need a time-ordered split, and one split per study.
+        raise ConfigError("split.order", f"{name} is a sequential model and needs a time-ordered split, "
+                          f"got {split_cfg.get('order')!r}", "split=sequential (TO, leave-one-out) for every model of the sweep")
 
 
 def _eval(eval_cfg, monitor: str) -> None:

@@ -1,45 +1,119 @@
-"""Build the selector and levers of a cell from its config, and apply them to the fixed split."""
+"""Build the selector and levers of a cell from its config, and apply them to the fixed split.
+
+Selectors and levers are looked up by ``name`` in the registries below; a name of the form
+``package.module:Class`` imports a class of your own (docs/levers.md). A lever config with a
+``levers`` list is a composition, applied in order; its ``name`` is then just its label.
+"""
 from __future__ import annotations
 
-import numpy as np
+import importlib
+from dataclasses import dataclass
+
+from omegaconf import DictConfig, ListConfig
 
 from strikebench.data.interactions import InteractionData
 from strikebench.data.split import FixedSplit
 from strikebench.errors import ConfigError, DataError
-from strikebench.levers.participants import Participants, draw_participants
+from strikebench.levers.participants import draw_participants
+from strikebench.levers.partial_strike import PartialStrike
+from strikebench.levers.poison import Poison
+from strikebench.levers.selectors import ActivitySelector, AttributeSelector, FansSelector, RandomSelector
 from strikebench.levers.state import LeverState, initial_state
 from strikebench.levers.strike import Compose, Strike
+from strikebench.levers.temporal_strike import TemporalStrike
+from strikebench.levers.transfer import Competitor, Transfer
 
-SELECTORS = ("random",)
-LEVERS = ("strike",)
-
-
-def select_group(selector_cfg, data: InteractionData, split: FixedSplit) -> tuple[np.ndarray, str]:
-    """The users eligible to act, decided from the training side only (train + valid)."""
-    name = selector_cfg.name
-    if name == "random":
-        return split.eligible_users(data.user), "all users"
-    raise ConfigError("strike.selector.name", f"unknown selector {name!r}", ", ".join(SELECTORS))
+SELECTOR_CLASSES = {c.name: c for c in (RandomSelector, AttributeSelector, FansSelector, ActivitySelector)}
+LEVER_CLASSES = {c.name: c for c in (Strike, PartialStrike, TemporalStrike, Poison, Competitor, Transfer)}
+SELECTORS = tuple(SELECTOR_CLASSES)
+LEVERS = tuple(LEVER_CLASSES)
 
 
-def build_lever(lever_cfg, data: InteractionData):
-    name = lever_cfg.name
-    if name == "strike":
-        return Strike(data.user, company=lever_cfg.get("company", "incumbent"))
-    raise ConfigError("strike.lever.name", f"unknown lever {name!r}", ", ".join(LEVERS))
+@dataclass(frozen=True)
+class BuildContext:
+    """What a lever may be built from: the data, the fixed split, its config, the cell's seed."""
+
+    data: InteractionData
+    split: FixedSplit
+    seed: int
+    split_cfg: object = None
 
 
-def apply_strike_config(strike_cfg, seed: int, data: InteractionData, split: FixedSplit) -> LeverState:
+def _lookup(name, registry: dict, where: str, kind: str):
+    if isinstance(name, str) and ":" in name:  # package.module:Class, a selector or lever of your own
+        module, _, attr = name.partition(":")
+        try:
+            return getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as exc:
+            raise ConfigError(f"{where}.name", f"cannot import {kind} {name!r}: {exc}") from None
+    if name not in registry:
+        raise ConfigError(f"{where}.name", f"unknown {kind} {name!r}", ", ".join(registry) + ", or package.module:Class")
+    return registry[name]
+
+
+def build_selector(selector_cfg, where: str = "strike.selector"):
+    if not isinstance(selector_cfg, (DictConfig, dict)):
+        raise ConfigError(where, f"must be a selector config, got {selector_cfg!r}")
+    return _lookup(selector_cfg.get("name"), SELECTOR_CLASSES, where, "selector").from_config(selector_cfg, where)
+
+
+def is_composition(lever_cfg) -> bool:
+    return isinstance(lever_cfg, (DictConfig, dict)) and lever_cfg.get("levers") is not None
+
+
+def _parts(lever_cfg, where: str):
+    if not isinstance(lever_cfg, (DictConfig, dict)):
+        raise ConfigError(where, f"must be a lever config, got {lever_cfg!r}")
+    name = lever_cfg.get("name")
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{where}.name", f"must be a non-empty string, got {name!r}")
+    if not is_composition(lever_cfg):
+        return None
+    parts = lever_cfg.get("levers")
+    if not isinstance(parts, (ListConfig, list)) or len(parts) == 0:
+        raise ConfigError(f"{where}.levers", f"must be a non-empty list of lever configs, got {parts!r}")
+    return [(part, f"{where}.levers.{i}") for i, part in enumerate(parts)]
+
+
+def check_lever(lever_cfg, split_cfg=None, where: str = "strike.lever") -> None:
+    """The checks that need no data: names, field types and ranges, split order."""
+    parts = _parts(lever_cfg, where)
+    if parts is not None:
+        for part, at in parts:
+            check_lever(part, split_cfg, at)
+        return
+    cls = _lookup(lever_cfg.get("name"), LEVER_CLASSES, where, "lever")
+    if hasattr(cls, "params"):
+        cls.params(lever_cfg, where, split_cfg)
+
+
+def build_lever(lever_cfg, ctx: BuildContext, where: str = "strike.lever"):
+    parts = _parts(lever_cfg, where)
+    if parts is not None:
+        return Compose([build_lever(part, ctx, at) for part, at in parts], name=lever_cfg.name)
+    lever = _lookup(lever_cfg.get("name"), LEVER_CLASSES, where, "lever").from_config(lever_cfg, where, ctx)
+    lever.where = where  # errors at apply time name the lever's own config path
+    return lever
+
+
+def check_strike_config(strike_cfg, split_cfg=None) -> None:
+    """Everything about ``strike`` that can be checked before any data is loaded."""
+    build_selector(strike_cfg.get("selector"))
+    check_lever(strike_cfg.get("lever"), split_cfg)
+
+
+def apply_strike_config(strike_cfg, seed: int, data: InteractionData, split: FixedSplit, split_cfg=None) -> LeverState:
     """Participants drawn and levers applied: what each company holds in this cell."""
-    group, group_name = select_group(strike_cfg.selector, data, split)
-    if len(group) == 0:
-        raise DataError(f"strike.selector: the group {group_name!r} has no members")
-    participants: Participants = draw_participants(group, float(strike_cfg.participation), seed, group_name)
-    state = Compose([build_lever(strike_cfg.lever, data)])(initial_state(split, participants))
-    for company in state.companies.values():
-        if len(company.train) == 0:
-            raise DataError(
-                f"strike.participation={strike_cfg.participation}: the {company.name} would hold no "
-                f"training data at all; use a participation below 1 or a group that leaves some users"
-            )
+    group = build_selector(strike_cfg.selector)(data, split)
+    if len(group.users) == 0:
+        raise DataError(f"strike.selector: the group {group.name!r} has no members on the training side of the split")
+    participants = draw_participants(group.users, float(strike_cfg.participation), seed, group.name)
+    lever = build_lever(strike_cfg.lever, BuildContext(data, split, int(seed), split_cfg))
+    state = lever(initial_state(split, participants))
+    incumbent = state.companies["incumbent"]
+    if not incumbent.holds_data:  # rule 7; another company with no data is recorded as not applicable
+        raise DataError(
+            f"strike.participation={strike_cfg.participation}: the incumbent would hold no training data "
+            f"at all; use a participation below 1 or a group that leaves some users"
+        )
     return state

@@ -6,19 +6,90 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from strikebench.data.split import FixedSplit
+from strikebench.errors import ConfigError
 from strikebench.levers.participants import Participants
+
+_NO_ROWS = np.zeros(0, dtype=np.int64)
 
 
 @dataclass(frozen=True)
 class CompanyView:
     """Row indices of the interactions a company trains and validates on.
 
-    Every company is evaluated on the fixed test set, which no lever touches.
+    Poisoned rows keep their row index but point at another item: ``rewritten_rows`` (sorted)
+    and ``new_items`` say which. Every company is evaluated on the fixed test set, which no
+    lever touches.
     """
 
     name: str
     train: np.ndarray
     valid: np.ndarray
+    rewritten_rows: np.ndarray = field(default_factory=lambda: _NO_ROWS)
+    new_items: np.ndarray = field(default_factory=lambda: _NO_ROWS)
+
+    @property
+    def holds_data(self) -> bool:
+        return len(self.train) > 0
+
+    def rows(self) -> np.ndarray:
+        return np.concatenate([self.train, self.valid])
+
+    def items(self, item: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The item of each of ``rows`` as this company holds it (rewrites applied)."""
+        out = np.asarray(item)[rows].copy()
+        if len(self.rewritten_rows):
+            at = np.searchsorted(self.rewritten_rows, rows)
+            at = np.minimum(at, len(self.rewritten_rows) - 1)
+            hit = self.rewritten_rows[at] == rows
+            out[hit] = self.new_items[at[hit]]
+        return out
+
+    def item_array(self, item: np.ndarray) -> np.ndarray:
+        """A copy of the dataset's item column with this company's rewrites applied."""
+        out = np.array(item, copy=True)
+        out[self.rewritten_rows] = self.new_items
+        return out
+
+    def without(self, rows: np.ndarray) -> "CompanyView":
+        """This view less ``rows`` (and their rewrites)."""
+        keep = ~np.isin(self.rewritten_rows, rows)
+        return replace(self, train=np.setdiff1d(self.train, rows), valid=np.setdiff1d(self.valid, rows),
+                       rewritten_rows=self.rewritten_rows[keep], new_items=self.new_items[keep])
+
+    def with_rows(self, train: np.ndarray, valid: np.ndarray, rewritten_rows=_NO_ROWS, new_items=_NO_ROWS) -> "CompanyView":
+        """This view plus ``train`` and ``valid`` rows; rows it already holds stay as they are."""
+        new_train = np.setdiff1d(train, self.train)
+        new_valid = np.setdiff1d(valid, self.valid)
+        added = np.concatenate([new_train, new_valid])
+        take = np.isin(rewritten_rows, added)
+        return replace(self, train=np.union1d(self.train, new_train), valid=np.union1d(self.valid, new_valid)).rewritten(
+            np.asarray(rewritten_rows)[take], np.asarray(new_items)[take])
+
+    def rewritten(self, rows: np.ndarray, items: np.ndarray) -> "CompanyView":
+        """This view with ``rows`` now pointing at ``items`` (a later rewrite of a row wins)."""
+        rows, items = np.asarray(rows, dtype=np.int64), np.asarray(items, dtype=np.int64)
+        keep = ~np.isin(self.rewritten_rows, rows)
+        all_rows = np.concatenate([self.rewritten_rows[keep], rows])
+        all_items = np.concatenate([self.new_items[keep], items])
+        order = np.argsort(all_rows, kind="stable")
+        return replace(self, rewritten_rows=all_rows[order], new_items=all_items[order])
+
+
+@dataclass(frozen=True)
+class Change:
+    """Rows one lever changed in one company's train or valid data.
+
+    kind: ``removed`` (the company lost them), ``added`` (it gained them: a competitor's base
+    data or a transfer) or ``rewritten`` (poisoned: the row now points at ``new_items``).
+    """
+
+    step: int  # position of the lever in the composition
+    lever: str
+    company: str
+    kind: str
+    part: str
+    rows: np.ndarray
+    new_items: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -26,12 +97,42 @@ class LeverState:
     split: FixedSplit
     participants: Participants
     companies: dict[str, CompanyView]
-    actions: list[dict] = field(default_factory=list)  # one entry per lever applied
+    actions: list[dict] = field(default_factory=list)  # one summary per lever applied, with counts
+    changes: list[Change] = field(default_factory=list)  # the exact rows behind those counts
 
-    def with_company(self, company: CompanyView, action: dict) -> "LeverState":
+    def company(self, name: str, field_name: str = "strike.lever.company") -> CompanyView:
+        if name not in self.companies:
+            raise ConfigError(field_name, f"no company {name!r} at this point of the levers",
+                              f"{', '.join(self.companies)}; a competitor lever opens one")
+        return self.companies[name]
+
+    def step(self, lever: str, views: list[CompanyView], changes: list[tuple], company: str, **details) -> "LeverState":
+        """Record one lever that changed ``company``: its new views, and its changes as
+        (kind, part, rows[, new_items]).
+
+        The action counts rows per change, e.g. ``removed_train``, so the record says what was
+        removed, added (moved) or rewritten without listing every row.
+        """
+        index = len(self.actions)
         companies = dict(self.companies)
-        companies[company.name] = company
-        return replace(self, companies=companies, actions=[*self.actions, action])
+        for view in views:
+            companies[view.name] = view
+        action = {"lever": lever, "company": company, **details}
+        recorded = []
+        for kind, part, rows, *new_items in changes:
+            action[f"{kind}_{part}"] = action.get(f"{kind}_{part}", 0) + int(len(rows))
+            if len(rows):
+                recorded.append(Change(index, lever, company, kind, part, rows, *new_items))
+        return replace(self, companies=companies, actions=[*self.actions, action], changes=[*self.changes, *recorded])
+
+    def counts_by_company(self) -> dict:
+        """What the levers did to each company, summed over levers: {company: {removed_train: n, ...}}."""
+        out: dict = {}
+        for c in self.changes:
+            key = f"{c.kind}_{c.part}"
+            out.setdefault(c.company, {})
+            out[c.company][key] = out[c.company].get(key, 0) + int(len(c.rows))
+        return out
 
 
 def initial_state(split: FixedSplit, participants: Participants) -> LeverState:

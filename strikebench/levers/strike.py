@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from strikebench.levers.state import CompanyView, LeverState
+from strikebench.levers import fields
+from strikebench.levers.rows import participant_rows
+from strikebench.levers.state import LeverState
 
 
 class Strike:
@@ -13,31 +15,41 @@ class Strike:
     """
 
     name = "strike"
+    where = "strike.lever"  # the config path, for errors; set by build_lever
+    FIELDS = ("company",)
 
     def __init__(self, user: np.ndarray, company: str = "incumbent"):
         self.user = user  # user id of every row of the dataset
         self.company = company
 
+    @classmethod
+    def params(cls, cfg, where: str, split_cfg=None) -> dict:
+        fields.only_fields(cfg, cls.FIELDS, where)
+        return {"company": fields.text(cfg, "company", where)}
+
+    @classmethod
+    def from_config(cls, cfg, where: str, ctx) -> "Strike":
+        return cls(ctx.data.user, **cls.params(cfg, where, ctx.split_cfg))
+
     def __call__(self, state: LeverState) -> LeverState:
-        view = state.companies[self.company]
-        striking = state.participants.mask(int(self.user.max()) + 1)
-        keep_train = ~striking[self.user[view.train]]
-        keep_valid = ~striking[self.user[view.valid]]
-        new_view = CompanyView(view.name, train=view.train[keep_train], valid=view.valid[keep_valid])
-        action = {
-            "lever": self.name,
-            "company": self.company,
-            "removed_train": int((~keep_train).sum()),
-            "removed_valid": int((~keep_valid).sum()),
-        }
-        return state.with_company(new_view, action)
+        view = state.company(self.company, f"{self.where}.company")
+        users = state.participants.users
+        gone_train = participant_rows(view.train, self.user, users)
+        gone_valid = participant_rows(view.valid, self.user, users)
+        new_view = view.without(np.concatenate([gone_train, gone_valid]))
+        return state.step(self.name, [new_view],
+                          [("removed", "train", gone_train), ("removed", "valid", gone_valid)],
+                          company=self.company)
 
 
 class Compose:
-    """Apply levers in order."""
+    """Apply levers in order: the participants are the same for each."""
 
-    def __init__(self, levers):
+    name = "compose"
+
+    def __init__(self, levers, name: str = "compose"):
         self.levers = list(levers)
+        self.name = name
 
     def __call__(self, state: LeverState) -> LeverState:
         for lever in self.levers:

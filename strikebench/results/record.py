@@ -1,4 +1,9 @@
-"""Assemble one cell's record: config, participants, what the levers did, metrics, timings."""
+"""Assemble one cell's record: config, participants, what the levers did, metrics, timings.
+
+The record counts what each lever removed, added (moved) or rewrote per company; the exact rows
+are in ``lever_rows.parquet`` beside record.json (see :func:`lever_rows_table`), so a reviewer can
+rebuild every company's train and valid data from the exported split.
+"""
 from __future__ import annotations
 
 import math
@@ -10,6 +15,8 @@ import pandas as pd
 from strikebench.results.versions import software_versions
 
 SCHEMA_VERSION = 1
+LEVER_ROWS = "lever_rows.parquet"
+LEVER_ROW_COLUMNS = ["step", "lever", "company", "change", "part", "row", "user", "item", "new_item"]
 GROUPS = ("all", "participants", "non_participants")
 VIEWS = ("holdout", "company")
 
@@ -37,12 +44,51 @@ def group_metrics(per_user: pd.DataFrame, metric_columns: list[str]) -> dict:
     return out
 
 
+def not_applicable(view, metric_columns: list[str]) -> dict:
+    """A company that holds no training data in this cell (e.g. a competitor with no base data
+    at p = 0): nothing is trained, and its metrics are null, not zero."""
+    nulls = {group: {**{m: None for m in metric_columns}, "n_users": 0} for group in GROUPS}
+    return {
+        "status": "not_applicable",
+        "reason": "the company holds no training data in this cell",
+        "train_interactions": 0,
+        "valid_interactions": int(len(view.valid)),
+        "users_with_training_data": 0,
+        "rewritten_interactions": int(len(view.rewritten_rows)),
+        "training": None,
+        "metrics": {view_name: {g: dict(v) for g, v in nulls.items()} for view_name in VIEWS},
+    }
+
+
+def lever_rows_table(state, data) -> pd.DataFrame:
+    """One row per interaction a lever changed: which lever (``step`` is its position), in which
+    company, how (removed / added / rewritten), in train or valid, the dataset row, and the
+    user and item tokens (``new_item``: the item a poisoned row now points at)."""
+    parts = []
+    for c in state.changes:
+        rows = np.asarray(c.rows, dtype=np.int64)
+        parts.append(pd.DataFrame({
+            "step": np.full(len(rows), c.step, dtype=np.int64),
+            "lever": c.lever, "company": c.company, "change": c.kind, "part": c.part,
+            "row": rows,
+            "user": data.user_tokens[data.user[rows]].astype(str),
+            "item": data.item_tokens[data.item[rows]].astype(str),
+            "new_item": (data.item_tokens[c.new_items].astype(str) if c.new_items is not None
+                         else np.full(len(rows), None, dtype=object)),
+        }))
+    if not parts:
+        return pd.DataFrame({c: [] for c in LEVER_ROW_COLUMNS})
+    return pd.concat(parts, ignore_index=True)[LEVER_ROW_COLUMNS]
+
+
 def clean_float(value):
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
-def build_record(key: str, config: dict, data, state, companies: dict, timings: dict) -> dict:
+def build_record(key: str, config: dict, data, state, companies: dict, timings: dict,
+                 lever_rows: pd.DataFrame | None = None) -> dict:
     participants = state.participants
+    n_rows = 0 if lever_rows is None else int(len(lever_rows))
     return {
         "schema_version": SCHEMA_VERSION,
         "cell_key": key,
@@ -63,7 +109,9 @@ def build_record(key: str, config: dict, data, state, companies: dict, timings: 
             "seed": participants.seed,
             "users": [str(t) for t in data.user_tokens[participants.users]],
         },
-        "levers": state.actions,
+        "levers": state.actions,  # per lever, in order: its settings, the company it changed, counts
+        "changes_by_company": state.counts_by_company(),  # e.g. {"incumbent": {"removed_train": n, ...}}
+        "lever_rows": {"file": LEVER_ROWS if n_rows else None, "rows": n_rows},
         "companies": companies,
         "timings": {k: round(v, 4) for k, v in timings.items()},
         "versions": software_versions(),

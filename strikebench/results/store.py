@@ -32,16 +32,21 @@ def is_done(results_dir, key: str) -> bool:
     return (cell_dir(results_dir, key) / RECORD).is_file()
 
 
-def write_cell(results_dir, key: str, record: dict, per_user: pd.DataFrame, force: bool = False) -> tuple[Path, bool]:
+def write_cell(results_dir, key: str, record: dict, per_user: pd.DataFrame, force: bool = False,
+               tables: dict[str, pd.DataFrame] | None = None) -> tuple[Path, bool]:
     """Write a cell's record; returns (its folder, whether this call's record is the one stored).
 
-    With ``force`` an existing record is moved to ``<results_dir>/previous/<key>-<time>/`` first.
+    ``tables`` are further Parquet files ({file name: table}, e.g. the lever rows), written in
+    the same atomic step. With ``force`` an existing record is moved to
+    ``<results_dir>/previous/<key>-<time>/`` first.
     """
     final = cell_dir(results_dir, key)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=final.parent))
     try:
         per_user.to_parquet(tmp / PER_USER, index=False)
+        for name, table in (tables or {}).items():
+            table.to_parquet(tmp / name, index=False)
         with open(tmp / RECORD, "w", encoding="utf-8") as fh:
             json.dump(record, fh, indent=1, sort_keys=False, default=str)
             fh.flush()
