@@ -37,7 +37,8 @@ from strikebench.analysis.table import CELL_KEYS, SEED, VALUE, ResultsTableError
 
 REFERENCE_MODEL = "Pop"
 #: lever name -> DLP variant
-VARIANTS: dict[str, str] = {"transfer": "transfer", "transfer+strike": "transfer+strike", "strike": "strike"}
+VARIANTS: dict[str, str] = {"transfer": "transfer", "transfer+strike": "transfer+strike", "strike": "strike",
+                            "cdc_strike": "strike"}  # the strike-only arm of the transfer study
 #: keys of a DLP cell: a results cell without its company (DLP combines the two companies)
 DLP_KEYS: tuple[str, ...] = tuple(k for k in CELL_KEYS if k != "company")
 DLP_CURVE_KEYS: tuple[str, ...] = tuple(k for k in DLP_KEYS if k != "participation")

@@ -36,7 +36,9 @@ def company_tables(data, split, state, company: str, test_users: str = "holdout"
         test = test[held[data.user[test]]]
     tables = {}
     for part, rows in zip(PARTS, (view.train, view.valid, test)):
-        table = {"user_id:token": data.user_tokens[data.user[rows]], "item_id:token": data.item_tokens[data.item[rows]]}
+        # train and valid as the company holds them (poisoning rewrites items); test untouched
+        items = data.item[rows] if part == "test" else view.items(data.item, rows)
+        table = {"user_id:token": data.user_tokens[data.user[rows]], "item_id:token": data.item_tokens[items]}
         if data.rating is not None:
             table["rating:float"] = data.rating[rows]
         if data.timestamp is not None:

@@ -61,8 +61,8 @@ def summary_table(rows: pd.DataFrame) -> pd.DataFrame:
     """model x p: mean and spread (sd over seeds) per group, and the relative change against p = 0."""
     rows = rows.assign(change=(rows["value"] - rows["baseline"]) / rows["baseline"])
     out = []
-    for (model, p), cell in rows.groupby(["model", "participation"], sort=True):
-        entry = {"model": model, "p": p, "seeds": cell["seed"].nunique()}
+    for (lever, selector, model, p), cell in rows.groupby(["lever", "selector", "model", "participation"], sort=True):
+        entry = {"lever": lever, "selector": selector, "model": model, "p": p, "seeds": cell["seed"].nunique()}
         for group in GROUPS:
             g = cell[cell["group"] == group]
             entry[f"{group}_mean"] = g["value"].mean()
@@ -81,10 +81,12 @@ def format_table(table: pd.DataFrame, metric: str) -> str:
     def change(value):
         return "—" if pd.isna(value) else f"{100 * value:+.1f}%"
 
-    header = ["model", "p", f"all {metric}", "Δ all", "participants", "Δ part.", "non-participants", "Δ non-part."]
+    several = table[["lever", "selector"]].drop_duplicates().shape[0] > 1
+    header = (["lever", "selector"] if several else []) + [
+        "model", "p", f"all {metric}", "Δ all", "participants", "Δ part.", "non-participants", "Δ non-part."]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for _, r in table.iterrows():
-        lines.append("| " + " | ".join([
+        lines.append("| " + " | ".join(([str(r["lever"]), str(r["selector"])] if several else []) + [
             str(r["model"]), f"{r['p']:g}",
             cell(r["all_mean"], r["all_sd"]), change(r["all_change"]),
             cell(r["participants_mean"], r["participants_sd"]), change(r["participants_change"]),
@@ -99,16 +101,19 @@ def plot(table: pd.DataFrame, metric: str, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    titles = {"all": "all users", "participants": "participants", "non_participants": "non-participants"}
+    titles = {"all": "all users", "participants": "participants (no data left: popularity)",
+              "non_participants": "non-participants"}
     fig, axes = plt.subplots(1, 3, figsize=(13, 4), sharey=True)
+    several = table[["lever", "selector"]].drop_duplicates().shape[0] > 1
     for ax, group in zip(axes, GROUPS):
-        for model, t in table.groupby("model"):
+        for (lever, selector, model), t in table.groupby(["lever", "selector", "model"]):
             t = t.sort_values("p")
             mean, sd = t[f"{group}_mean"], t[f"{group}_sd"].fillna(0)
-            ax.plot(t["p"], mean, marker="o", label=model)
+            label = f"{model} · {lever} · {selector}" if several else model
+            ax.plot(t["p"], mean, marker="o", label=label)
             ax.fill_between(t["p"], mean - sd, mean + sd, alpha=0.2)
         ax.set_title(titles[group])
-        ax.set_xlabel("participation p (share of users striking)")
+        ax.set_xlabel("participation p (share of the group acting)")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel(f"{metric} (holdout test set)")
     axes[0].legend()

@@ -4,6 +4,26 @@ from __future__ import annotations
 import pandas as pd
 
 
+# Lever settings that are plumbing, not part of what the lever does.
+_LEVER_PLUMBING = ("name", "company", "levers", "from_company", "to_company")
+
+
+def lever_label(lever_cfg: dict) -> str:
+    """The lever's name with its settings, e.g. ``partial_strike(share=0.25)``, so that cells
+    that differ only in a lever setting are not pooled."""
+    settings = {k: v for k, v in lever_cfg.items() if k not in _LEVER_PLUMBING and v is not None}
+    if not settings:
+        return str(lever_cfg["name"])
+    return f"{lever_cfg['name']}(" + ",".join(f"{k}={v}" for k, v in sorted(settings.items())) + ")"
+
+
+def selector_label(record: dict) -> str:
+    """``random``, or the selector with the group it chose, e.g. ``attribute:gender=F``."""
+    name = record["config"]["strike"]["selector"]["name"]
+    group = record["participants"].get("group")
+    return name if name == "random" or not group else f"{name}:{group}"
+
+
 def record_keys(record: dict) -> dict:
     config = record["config"]
     strike = config["strike"]
@@ -11,8 +31,8 @@ def record_keys(record: dict) -> dict:
         "dataset": record["dataset"]["name"],
         "model": config["model"]["name"],
         "family": config["model"].get("family"),
-        "lever": strike["lever"]["name"],
-        "selector": strike["selector"]["name"],
+        "lever": lever_label(strike["lever"]),
+        "selector": selector_label(record),
         "participation": float(strike["participation"]),
         "seed": int(config["seed"]),
         "cell_key": record["cell_key"],
@@ -24,6 +44,8 @@ def records_to_table(records) -> pd.DataFrame:
     for record in records:
         keys = record_keys(record)
         for company, info in record["companies"].items():
+            if info.get("status", "ok") != "ok":  # e.g. a competitor holding no data: not applicable
+                continue
             for view, groups in info["metrics"].items():
                 for group, values in groups.items():
                     for metric, value in values.items():
