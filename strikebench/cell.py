@@ -78,6 +78,39 @@ def company_data(data, view):
     return dataclasses.replace(data, item=item, recbole_dataset=dataset.copy(Interaction(columns)), _cache={})
 
 
+def study_negatives(cfg, data, split):
+    """The sampled-ranking negatives (``eval.sampled_negatives``), or None.
+
+    One draw per study: it depends only on the split and its seed, so every model, company
+    and participation level is judged against the same negatives.
+    """
+    if not cfg.eval.get("sampled_negatives"):
+        return None
+    from strikebench.evaluation.sampled import sample_negatives
+
+    return sample_negatives(data.user[split.test], data.user, data.item, data.n_items,
+                            int(cfg.eval.sampled_negatives), seed=int(cfg.split.seed))
+
+
+def add_optional_metrics(cfg, per_user, score_fn, ctx, data, split, negatives, device):
+    """Sampled ranking (each positive against sampled negatives) and explicit-rating metrics."""
+    rating_metrics = bool(cfg.eval.get("rating_metrics"))
+    if negatives is None and not rating_metrics:
+        return per_user
+    from strikebench.evaluation.rating_metrics import rating_per_user
+    from strikebench.evaluation.sampled import company_keys, sampled_per_user
+
+    keys_fn = company_keys(score_fn, ctx.popularity, ctx.has_training_data)
+    test_users, test_items = data.user[split.test], data.item[split.test]
+    if negatives is not None:
+        sampled = sampled_per_user(keys_fn, test_users, test_items, negatives, ks=list(cfg.eval.ks), device=device)
+        per_user = per_user.merge(sampled, on="user", how="left")
+    if rating_metrics:
+        rated = rating_per_user(keys_fn, test_users, test_items, data.rating[split.test], device=device)
+        per_user = per_user.merge(rated, on="user", how="left")
+    return per_user
+
+
 def run_cell(cfg, log=print) -> CellOutcome:
     """Run the cell ``cfg`` describes, unless its record exists and ``resume`` is on."""
     config = resolved_config(cfg)
@@ -95,44 +128,53 @@ def run_cell(cfg, log=print) -> CellOutcome:
     participant_mask = state.participants.mask(data.n_users)
     test_users, test_items = data.user[split.test], data.item[split.test]
     metric_columns = [f"{m}@{k}" for k in cfg.eval.ks for m in cfg.eval.metrics]
+    negatives = study_negatives(cfg, data, split)
+    if negatives is not None:
+        from strikebench.evaluation.sampled import SAMPLED_METRICS
+
+        metric_columns += [f"sampled_{m}@{k}" for k in cfg.eval.ks for m in SAMPLED_METRICS]
+    if cfg.eval.get("rating_metrics"):
+        from strikebench.evaluation.rating_metrics import RATING_METRICS
+
+        metric_columns += list(RATING_METRICS)
     work_dir = Path(cfg.work_dir) / key
     companies, per_user_tables = {}, []
-    try:
-        for name, view in state.companies.items():
-            if not view.holds_data:  # e.g. a competitor with no base data at p = 0: nothing to train
-                companies[name] = not_applicable(view, metric_columns)
-                continue
-            held = company_data(data, view)
-            tick = time.perf_counter()
-            fit = fit_company(cfg, held, split, view, device, work_dir / name)
-            timings[f"train_{name}"] = time.perf_counter() - tick
-            tick = time.perf_counter()
-            ctx = EvalContext.build(
-                data.n_users, data.n_items,
-                eval_pairs=(test_users, test_items),
-                history_pairs=(np.concatenate([held.user[view.train], held.user[view.valid]]),
-                               np.concatenate([held.item[view.train], held.item[view.valid]])),
-                train_items=held.item[view.train], train_users=held.user[view.train],
-                ks=list(cfg.eval.ks), metrics=tuple(cfg.eval.metrics), device=device,
-            )
-            per_user = evaluate(fit.score_fn, ctx, batch_size=int(cfg.eval.batch_size))
-            timings[f"evaluate_{name}"] = time.perf_counter() - tick
-            per_user["participant"] = participant_mask[per_user["user"].to_numpy()]
-            per_user["in_company"] = ~per_user["fallback"].to_numpy()
-            companies[name] = {
-                "status": "ok",
-                "train_interactions": int(len(view.train)),
-                "valid_interactions": int(len(view.valid)),
-                "users_with_training_data": int(len(np.unique(data.user[view.train]))),
-                "rewritten_interactions": int(len(view.rewritten_rows)),
-                "training": {"epochs": fit.epochs, "best_epoch": fit.best_epoch, "best_valid": fit.best_valid,
-                             "monitor": str(cfg.trainer.monitor)},
-                "metrics": group_metrics(per_user, metric_columns),
-            }
-            per_user.insert(0, "company", name)
-            per_user_tables.append(per_user)
-    finally:
-        shutil.rmtree(work_dir, ignore_errors=True)
+    for name, view in state.companies.items():
+        if not view.holds_data:  # e.g. a competitor with no base data at p = 0: nothing to train
+            companies[name] = not_applicable(view, metric_columns)
+            continue
+        held = company_data(data, view)
+        tick = time.perf_counter()
+        fit = fit_company(cfg, held, split, view, device, work_dir / name)
+        timings[f"train_{name}"] = time.perf_counter() - tick
+        tick = time.perf_counter()
+        ctx = EvalContext.build(
+            data.n_users, data.n_items,
+            eval_pairs=(test_users, test_items),
+            history_pairs=(np.concatenate([held.user[view.train], held.user[view.valid]]),
+                           np.concatenate([held.item[view.train], held.item[view.valid]])),
+            train_items=held.item[view.train], train_users=held.user[view.train],
+            ks=list(cfg.eval.ks), metrics=tuple(cfg.eval.metrics), device=device,
+        )
+        per_user = evaluate(fit.score_fn, ctx, batch_size=int(cfg.eval.batch_size))
+        per_user = add_optional_metrics(cfg, per_user, fit.score_fn, ctx, data, split, negatives, device)
+        timings[f"evaluate_{name}"] = time.perf_counter() - tick
+        per_user["participant"] = participant_mask[per_user["user"].to_numpy()]
+        per_user["in_company"] = ~per_user["fallback"].to_numpy()
+        companies[name] = {
+            "status": "ok",
+            "train_interactions": int(len(view.train)),
+            "valid_interactions": int(len(view.valid)),
+            "users_with_training_data": int(len(np.unique(data.user[view.train]))),
+            "rewritten_interactions": int(len(view.rewritten_rows)),
+            "training": {"epochs": fit.epochs, "best_epoch": fit.best_epoch, "best_valid": fit.best_valid,
+                         "monitor": str(cfg.trainer.monitor)},
+            "metrics": group_metrics(per_user, metric_columns),
+        }
+        per_user.insert(0, "company", name)
+        per_user_tables.append(per_user)
+    # Only now: a cell killed or preempted mid-training resumes from its checkpoints here.
+    shutil.rmtree(work_dir, ignore_errors=True)
 
     timings["total"] = time.perf_counter() - started
     table = pd.concat(per_user_tables, ignore_index=True)

@@ -6,6 +6,7 @@
     strikebench summary RESULTS_DIR
     strikebench plan [-m] KEY=VALUE ... [--write-cells FILE]
     strikebench status RESULTS_DIR
+    strikebench report RESULTS_DIR | leaderboard RESULTS_DIR | leaderboard verify MANIFEST --cells K
     strikebench data fetch NAME | data list
 """
 from __future__ import annotations
@@ -85,13 +86,26 @@ def _status(argv):
     return status_main(argv)
 
 
+def _report(argv):
+    from strikebench.reporting.report import main as report_main
+
+    return report_main(argv)
+
+
+def _leaderboard(argv):  # also `leaderboard verify MANIFEST --cells K`
+    from strikebench.reporting.leaderboard import main as leaderboard_main
+
+    return leaderboard_main(argv)
+
+
 def _data(argv):
     from strikebench.datasets.fetch import main as data_main
 
     return data_main(argv)
 
 
-SUBCOMMANDS = {"export": _export, "summary": _summary, "data": _data, "plan": _plan, "status": _status}
+SUBCOMMANDS = {"export": _export, "summary": _summary, "data": _data, "plan": _plan, "status": _status,
+               "report": _report, "leaderboard": _leaderboard}
 
 if __name__ == "__main__":
     sys.exit(main())

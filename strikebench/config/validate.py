@@ -18,7 +18,7 @@ def validate(cfg) -> None:
     if cfg.dataset.get("source") not in DATASET_SOURCES:
         raise ConfigError("dataset.source", f"unknown source {cfg.dataset.get('source')!r}", ", ".join(DATASET_SOURCES))
     validate_split_config(cfg.split)
-    _eval(cfg.eval, cfg.trainer.monitor)
+    _eval(cfg.eval, cfg.trainer.monitor, bool(cfg.dataset.get("has_ratings", True)))
     if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool):
         raise ConfigError("seed", f"must be an integer, got {cfg.seed!r}")
 
@@ -60,7 +60,12 @@ def _model(model_cfg, split_cfg=None) -> None:
                           f"got {split_cfg.get('order')!r}", "split=sequential (TO, leave-one-out) for every model of the sweep")
 
 
-def _eval(eval_cfg, monitor: str) -> None:
+def _eval(eval_cfg, monitor: str, has_ratings: bool = True) -> None:
+    negatives = eval_cfg.get("sampled_negatives")
+    if negatives is not None and (isinstance(negatives, bool) or not isinstance(negatives, int) or negatives <= 0):
+        raise ConfigError("eval.sampled_negatives", f"must be null or a positive integer, got {negatives!r}", "null, e.g. 99")
+    if eval_cfg.get("rating_metrics") and not has_ratings:
+        raise ConfigError("eval.rating_metrics", "this dataset has no ratings (dataset.has_ratings is false)", "false")
     ks = list(eval_cfg.ks)
     if not ks or not all(isinstance(k, int) and not isinstance(k, bool) and k > 0 for k in ks):
         raise ConfigError("eval.ks", f"need positive integers, got {ks}")

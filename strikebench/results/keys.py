@@ -6,6 +6,7 @@ import json
 
 # Output paths, device, logging, launching and resume/force do not change what a cell measures.
 EXCLUDED_TOP = ("results_dir", "data_root", "work_dir", "logger", "resume", "force", "hydra")
+OPTIONAL_EVAL = ("sampled_negatives", "rating_metrics")
 EXCLUDED_TRAINER = ("accelerator", "devices", "progress_bar", "keep_checkpoints", "eval_batch_size")
 
 
@@ -15,7 +16,9 @@ def identity(config: dict) -> dict:
     if isinstance(out.get("trainer"), dict):
         out["trainer"] = {k: v for k, v in out["trainer"].items() if k not in EXCLUDED_TRAINER}
     if isinstance(out.get("eval"), dict):
-        out["eval"] = {k: v for k, v in out["eval"].items() if k != "batch_size"}
+        # Options that are off leave the key as it was before they existed.
+        out["eval"] = {k: v for k, v in out["eval"].items()
+                       if k != "batch_size" and not (k in OPTIONAL_EVAL and not v)}
     return out
 
 
