@@ -1,10 +1,8 @@
 """The strikebench command end to end on ML-100K, with tiny settings."""
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 

@@ -10,73 +10,20 @@ CI=true, where a missing cluster is an error: CI is supposed to start it.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import TERMINAL_STATES
+from tests.conftest import in_ci as _in_ci
+from tests.conftest import run_quiet as _run
+
 pytestmark = pytest.mark.slurm
 
 REPO = Path(__file__).resolve().parents[1]
 ARRAY_SBATCH = REPO / "slurm" / "array.sbatch"
-SLURM_COMMANDS = ("sbatch", "sinfo", "squeue", "scancel", "sacct", "scontrol")
-USABLE_NODE_STATES = {"idle", "mix", "mixed", "alloc", "allocated", "comp", "completing"}
-TERMINAL_STATES = {
-    "COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL",
-    "BOOT_FAIL", "DEADLINE", "PREEMPTED", "REVOKED",
-}
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
-
-
-def _run(cmd: list[str], timeout: float = 30, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kwargs)
-
-
-def _slurm_problem() -> tuple[str | None, str | None]:
-    """(problem, default partition): problem is None when the cluster is usable."""
-    missing = [c for c in SLURM_COMMANDS if shutil.which(c) is None]
-    if missing:
-        return f"Slurm commands not on PATH: {', '.join(missing)}", None
-    try:
-        info = _run(["sinfo", "-h", "-o", "%P %t"])
-        if info.returncode != 0:
-            return f"sinfo failed (cluster not up?): {info.stderr.strip()}", None
-        partition, usable = None, False
-        for line in info.stdout.splitlines():
-            name, state = line.split()
-            if name.endswith("*"):  # sinfo marks the default partition with '*'
-                name = name[:-1]
-                partition = partition or name
-            usable |= state in USABLE_NODE_STATES
-        if not usable:
-            return f"no node is usable (sinfo: {info.stdout.strip()!r})", None
-        acct = _run(["sacct", "-n", "-X", "-S", "now-1minutes"])
-        if acct.returncode != 0:
-            return f"accounting not working, sacct failed: {acct.stderr.strip()}", None
-    except subprocess.TimeoutExpired as e:
-        return f"{e.cmd[0]} timed out (controller unreachable?)", None
-    if partition is None:
-        partition = info.stdout.split()[0].rstrip("*")
-    return None, partition
-
-
-@pytest.fixture(scope="session")
-def slurm_partition() -> str:
-    """Partition to submit to; skips (or fails when CI=true) without a usable cluster."""
-    problem, partition = _slurm_problem()
-    if problem:
-        msg = f"{problem}; start one with: sudo slurm/setup_local_cluster.sh"
-        if _in_ci():
-            pytest.fail(f"CI=true but no usable Slurm cluster: {msg}", pytrace=False)
-        pytest.skip(f"no usable Slurm cluster: {msg}")
-    assert partition
-    return partition
 
 
 def _sacct_states(job_id: str) -> dict[str, str]:

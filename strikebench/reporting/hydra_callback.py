@@ -27,3 +27,9 @@ class SweepSummary(Callback):
         print(f"\n{len(records)} cells, incumbent, holdout test set; Δ = change against the same users at p = 0\n")
         print(text)
         print(f"\ntable: {sweep_dir / 'summary.md'}\nplot:  {figure}")
+        if config.logger.name == "wandb":
+            import pandas as pd
+
+            from strikebench.tracking.wandb_logger import log_sweep_table
+
+            log_sweep_table(config, sweep_dir.name, pd.read_csv(sweep_dir / "summary.csv"), figure)

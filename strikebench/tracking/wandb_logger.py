@@ -65,3 +65,17 @@ def log_record(cfg, record: dict, sweep: str | None = None) -> None:
     run.summary.update({"participants/count": record["participants"]["count"],
                         "timings/total_s": record["timings"]["total"]})
     run.finish()
+
+
+def log_sweep_table(cfg, sweep: str, table, figure) -> None:
+    """The sweep's summary table as a W&B Table artifact (and its plot), in the sweep's group."""
+    import wandb
+
+    run = wandb.init(project=cfg.logger.project, entity=cfg.logger.get("entity"),
+                     group=cfg.logger.get("group") or sweep, job_type="sweep-summary", name=f"{sweep}-summary",
+                     mode=resolve_mode(str(cfg.logger.mode)), dir=str(cfg.results_dir), reinit="finish_previous")
+    artifact = wandb.Artifact(f"sweep-table-{sweep}", type="leaderboard")
+    artifact.add(wandb.Table(dataframe=table), "summary")
+    run.log_artifact(artifact)
+    run.log({"summary": wandb.Table(dataframe=table), "plot": wandb.Image(str(figure))})
+    run.finish()

@@ -1,7 +1,6 @@
 """Back in time: the participation at which a model falls to an older algorithm's full-data level."""
 import math
 
-import numpy as np
 import pytest
 
 from strikebench.analysis.back_in_time import (
