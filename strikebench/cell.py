@@ -168,7 +168,7 @@ def run_cell(cfg, log=print) -> CellOutcome:
             "users_with_training_data": int(len(np.unique(data.user[view.train]))),
             "rewritten_interactions": int(len(view.rewritten_rows)),
             "training": {"epochs": fit.epochs, "best_epoch": fit.best_epoch, "best_valid": fit.best_valid,
-                         "monitor": str(cfg.trainer.monitor)},
+                         "monitor": str(cfg.trainer.monitor), "resumed_from_epoch": fit.resumed_from_epoch},
             "metrics": group_metrics(per_user, metric_columns),
         }
         per_user.insert(0, "company", name)
