@@ -53,7 +53,7 @@ def preflight(cfg, timings: dict | None = None):
     validate(cfg)
     device = device_of(cfg)
     tick = time.perf_counter()
-    data, split = get_split(cfg.dataset, cfg.data_root, cfg.split)
+    data, split = get_split(cfg.dataset, cfg.data_root, cfg.split, use_cache=bool(cfg.get("data_cache", True)))
     timings["data"] = time.perf_counter() - tick
     tick = time.perf_counter()
     state = apply_strike_config(cfg.strike, int(cfg.seed), data, split, cfg.split)

@@ -1,4 +1,5 @@
-"""Load each dataset and make each fixed split once per process, whatever number of cells use them."""
+"""Load each dataset and make each fixed split once: per process in memory, and across processes
+(every Slurm job is a new one) through the preprocessed cache under ``<data_root>/.cache``."""
 from __future__ import annotations
 
 import json
@@ -6,9 +7,11 @@ import json
 from omegaconf import OmegaConf
 
 from strikebench.data.interactions import InteractionData, load_interactions
-from strikebench.data.split import FixedSplit, make_split
+from strikebench.data.preprocessed import CacheEntry, default_cache_root, load_data_cached, load_split_cached
+from strikebench.data.split import FixedSplit
 
 _DATA: dict[str, InteractionData] = {}
+_ENTRIES: dict[str, CacheEntry | None] = {}
 _SPLITS: dict[str, FixedSplit] = {}
 
 
@@ -20,19 +23,25 @@ def dataset_key(dataset_cfg, data_root) -> str:
     return json.dumps([_plain(dataset_cfg), str(data_root)], sort_keys=True, default=str)
 
 
-def get_data(dataset_cfg, data_root) -> InteractionData:
+def get_data(dataset_cfg, data_root, use_cache: bool = True) -> InteractionData:
     from strikebench.datasets.registry import locate
 
     key = dataset_key(dataset_cfg, data_root)
     if key not in _DATA:
         directory = locate(dataset_cfg, data_root)
-        _DATA[key] = load_interactions(dataset_cfg.name, directory, _plain(dataset_cfg.recbole))
+        settings = _plain(dataset_cfg.recbole)
+        if use_cache:
+            _DATA[key], _ENTRIES[key], _ = load_data_cached(dataset_cfg.name, directory, settings,
+                                                            default_cache_root(data_root))
+        else:
+            _DATA[key], _ENTRIES[key] = load_interactions(dataset_cfg.name, directory, settings), None
     return _DATA[key]
 
 
-def get_split(dataset_cfg, data_root, split_cfg) -> tuple[InteractionData, FixedSplit]:
-    data = get_data(dataset_cfg, data_root)
-    key = dataset_key(dataset_cfg, data_root) + json.dumps(_plain(split_cfg), sort_keys=True)
+def get_split(dataset_cfg, data_root, split_cfg, use_cache: bool = True) -> tuple[InteractionData, FixedSplit]:
+    data = get_data(dataset_cfg, data_root, use_cache)
+    data_key = dataset_key(dataset_cfg, data_root)
+    key = data_key + json.dumps(_plain(split_cfg), sort_keys=True)
     if key not in _SPLITS:
-        _SPLITS[key] = make_split(data.user, data.timestamp, split_cfg)
+        _SPLITS[key] = load_split_cached(_ENTRIES.get(data_key), data, split_cfg)[0]  # None: plain make_split
     return data, _SPLITS[key]

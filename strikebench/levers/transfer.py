@@ -12,7 +12,7 @@ from strikebench.errors import ConfigError
 from strikebench.levers import fields
 from strikebench.levers.participants import participant_count
 from strikebench.levers.rows import participant_rows
-from strikebench.levers.state import CompanyView, LeverState
+from strikebench.levers.state import CompanyView, LeverState, minus
 
 SALT = 3  # the competitor's base users are a draw of their own, apart from the participants'
 
@@ -91,7 +91,7 @@ class Transfer:
         users = state.participants.users
         train = participant_rows(source.train, self.user, users)
         valid = participant_rows(source.valid, self.user, users)
-        added_train, added_valid = np.setdiff1d(train, target.train), np.setdiff1d(valid, target.valid)
+        added_train, added_valid = minus(train, target.train), minus(valid, target.valid)
         # rows the source holds rewritten (poisoned) arrive as the source holds them
         carried = np.isin(source.rewritten_rows, np.concatenate([added_train, added_valid]))
         rows, items = source.rewritten_rows[carried], source.new_items[carried]

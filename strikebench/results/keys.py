@@ -5,7 +5,7 @@ import hashlib
 import json
 
 # Output paths, device, logging, launching and resume/force do not change what a cell measures.
-EXCLUDED_TOP = ("results_dir", "data_root", "work_dir", "logger", "resume", "force", "hydra")
+EXCLUDED_TOP = ("results_dir", "data_root", "data_cache", "work_dir", "logger", "resume", "force", "hydra")
 OPTIONAL_EVAL = ("sampled_negatives", "rating_metrics")
 EXCLUDED_TRAINER = ("accelerator", "devices", "progress_bar", "keep_checkpoints", "eval_batch_size")
 
