@@ -22,11 +22,30 @@ def ranking_keys(scores: torch.Tensor, history: torch.Tensor, known_items: torch
 def top_k(keys: torch.Tensor, k: int) -> torch.Tensor:
     """Indices of the k largest keys per row, ties broken by the smaller index.
 
-    torch.topk alone orders ties arbitrarily. Everything above the k-th value is in; among
-    items equal to it, the smallest indices fill the remaining places; then the k chosen
-    items are sorted stably by key.
+    torch.topk alone orders ties arbitrarily. Rows where the k-th and (k+1)-th keys differ
+    (most rows of a trained model) only need their k chosen items ordered by (key, index);
+    rows with a tie across the cut (e.g. popularity counts) take the exact path.
     """
     k = min(k, keys.shape[1])
+    if k == keys.shape[1]:
+        return _top_k_exact(keys, k)
+    values, index = torch.topk(keys, k + 1, dim=1)
+    out = _order_by_key_then_index(keys, index[:, :k])
+    straddling = values[:, k - 1] == values[:, k]
+    if bool(straddling.any()):
+        out[straddling] = _top_k_exact(keys[straddling], k)
+    return out
+
+
+def _order_by_key_then_index(keys: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    index = torch.sort(index, dim=1).values  # ascending item index, then a stable sort by key
+    order = torch.sort(keys.gather(1, index), dim=1, descending=True, stable=True).indices
+    return index.gather(1, order)
+
+
+def _top_k_exact(keys: torch.Tensor, k: int) -> torch.Tensor:
+    """Everything above the k-th value is in; among items equal to it, the smallest indices
+    fill the remaining places; then the k chosen items are ordered by (key, index)."""
     kth = torch.topk(keys, k, dim=1).values[:, -1:]
     above = keys > kth
     tied = keys == kth

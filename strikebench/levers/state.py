@@ -17,7 +17,9 @@ def minus(rows: np.ndarray, removed: np.ndarray) -> np.ndarray:
 
     Written with np.isin because numpy 2's setdiff1d took 41 s on 16M rows where this takes 0.2 s.
     """
-    rows = np.unique(rows)
+    rows = np.asarray(rows)
+    if len(rows) > 1 and not bool(np.all(rows[1:] > rows[:-1])):  # views are sorted and unique already
+        rows = np.unique(rows)
     return rows[~np.isin(rows, removed)]
 
 
