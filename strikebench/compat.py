@@ -10,6 +10,7 @@ so missing feature values would stay missing. pyproject pins ``pandas<3`` for th
 
 Fixed: RecBole's ``Pop`` counts an item at most once per training batch (see
 ``_pop_exact_counts``), which makes the non-personalised reference depend on the batch size.
+RecBole's ``ADMMSLIM`` adds random noise to its scores (see ``_admmslim_no_noise``).
 
 Never imported: ``recbole.quick_start`` (it imports ray, which breaks on current setuptools).
 """
@@ -112,6 +113,19 @@ def _pop_exact_counts() -> None:
     Pop._strikebench_patched = True
 
 
+def _admmslim_no_noise() -> None:
+    # RecBole's ADMMSLIM adds uniform noise (up to 1e-5) to every score it returns, drawn from
+    # torch's global generator: ties are broken at random, and scores depend on how many
+    # random numbers were drawn before. strikebench breaks ties by item index (DESIGN rule 4)
+    # and scores must not depend on the evaluation batch, so its scores are returned as computed.
+    from recbole.model.general_recommender import admmslim
+
+    if getattr(admmslim, "_strikebench_patched", False):
+        return
+    admmslim.add_noise = lambda t, mag=1e-5: t
+    admmslim._strikebench_patched = True
+
+
 def apply() -> None:
     """Apply every shim once. Safe to call many times."""
     global _APPLIED
@@ -121,6 +135,7 @@ def apply() -> None:
     _scipy_dok_update()
     _trainer_weights_only()
     _pop_exact_counts()
+    _admmslim_no_noise()
     _APPLIED = True
 
 
@@ -135,10 +150,39 @@ def clean_argv():
         sys.argv = saved
 
 
-def recbole_config(model: str, dataset: str, config_dict: dict):
-    """A RecBole Config built with the shims in force and a clean argv."""
+def model_class(name: str):
+    """The model class for a config's ``model.name``: a RecBole model name (``BPR``), or the
+    dotted import path of your own RecBole-style class (``mypackage.models.MyMF``).
+
+    Raises ValueError when neither resolves.
+    """
+    apply()
+    import importlib
+
+    from recbole.utils import get_model
+
+    name = str(name)
+    if "." in name:
+        module_name, _, class_name = name.rpartition(".")
+        try:
+            return getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError) as exc:
+            raise ValueError(f"cannot import {name!r}: {exc}") from None
+    try:
+        return get_model(name)
+    except (ValueError, AttributeError, ImportError) as exc:
+        raise ValueError(str(exc)) from None
+
+
+def recbole_config(model, dataset: str, config_dict: dict):
+    """A RecBole Config built with the shims in force and a clean argv.
+
+    ``model`` is a RecBole model name, a dotted path to a custom class, or the class itself.
+    """
     apply()
     from recbole.config import Config
 
+    if isinstance(model, str) and "." in model:
+        model = model_class(model)
     with clean_argv():
         return Config(model=model, dataset=dataset, config_dict=config_dict)

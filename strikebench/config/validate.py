@@ -35,15 +35,13 @@ def _model(model_cfg, split_cfg=None) -> None:
 
     from strikebench import compat
 
-    compat.apply()
-    from recbole.utils import get_model
-
     name = model_cfg.get("name")
     allowed = ", ".join(config_options("model"))
     try:
-        model_class = get_model(str(name))
-    except (ValueError, AttributeError, ImportError):
-        raise ConfigError("model.name", f"unknown model {name!r}", f"a config in conf/model: {allowed}") from None
+        model_class = compat.model_class(str(name))
+    except ValueError:
+        raise ConfigError("model.name", f"unknown model {name!r}",
+                          f"a config in conf/model ({allowed}), or the dotted path of a RecBole-style class") from None
     model_type = getattr(model_class, "type", None)
     if getattr(model_type, "name", None) not in SUPPORTED_MODEL_TYPES:
         raise ConfigError("model.name", f"{name} is a {getattr(model_type, 'name', '?')} model, not supported yet",

@@ -70,10 +70,14 @@ def _check_atomic_files(name: str, data_dir: Path, load_col: dict | None) -> Non
             raise DataError(f"{path} has a header but no interactions")
 
 
-def load_interactions(name: str, data_dir: Path, recbole_settings: dict, model: str = "Pop") -> InteractionData:
+def load_interactions(name: str, data_dir: Path, recbole_settings: dict, model: str = "Pop",
+                      dataset_factory=None) -> InteractionData:
     """Read ``<data_dir>/<name>.*`` with RecBole and return the data every cell shares.
 
-    ``model`` only chooses RecBole's dataset class (sequential models need SequentialDataset).
+    ``model`` only chooses RecBole's dataset class. The shared dataset is always loaded as a
+    general one (cells of every model reuse it); sequential models get RecBole's
+    ``SequentialDataset``, augmented from each company's own training rows, in
+    ``strikebench.training.recbole_bridge.sequential_dataset``.
     """
     compat.apply()
     from recbole.data import create_dataset
@@ -88,7 +92,7 @@ def load_interactions(name: str, data_dir: Path, recbole_settings: dict, model: 
         with warnings.catch_warnings():
             # pandas 2.x FutureWarnings about RecBole's inplace fillna (why pandas is pinned < 3)
             warnings.filterwarnings("ignore", category=FutureWarning)
-            dataset = create_dataset(config)
+            dataset = (dataset_factory or create_dataset)(config)
     except (ValueError, KeyError, IndexError, pd.errors.ParserError) as exc:
         raise DataError(f"RecBole could not read dataset {name!r} in {data_dir}: {exc}") from exc
     if len(dataset.inter_feat) == 0:

@@ -20,6 +20,7 @@ from strikebench.evaluation.evaluator import EvalContext
 from strikebench.levers.state import CompanyView
 from strikebench.training import recbole_bridge as bridge
 from strikebench.training.module import RecBoleModule
+from strikebench.training.sharding import RankShard
 
 
 @dataclass
@@ -30,6 +31,7 @@ class FitResult:
     best_epoch: int | None
     best_valid: float | None
     seconds: float
+    resumed_from_epoch: int | None = None  # set when training resumed from a checkpoint
 
 
 def fit_company(cfg, data: InteractionData, split: FixedSplit, view: CompanyView, device: str, work_dir: Path) -> FitResult:
@@ -39,13 +41,31 @@ def fit_company(cfg, data: InteractionData, split: FixedSplit, view: CompanyView
 
     started = time.perf_counter()
     model_name = cfg.model.name
+    sequential = bridge.is_sequential(model_name)
+    if sequential:
+        bridge.check_split_for(model_name, cfg.split)
     config = compat.recbole_config(model_name, data.name, bridge.recbole_config_dict(cfg, device))
     init_seed(int(cfg.seed), True)
     L.seed_everything(int(cfg.seed), verbose=False)
-    train_dataset, loader = bridge.train_loader(config, data, view.train, view.valid, split.test)
+    train_dataset, loader = bridge.train_loader(config, data, view.train, view.valid, split.test, sequential)
     model = bridge.build_model(model_name, config, train_dataset)
-    score_fn = bridge.score_function(model, data.recbole_dataset.uid_field)
     trainable = not bridge.is_traditional(model)
+    phases = bridge.training_phases(model_name, config) if trainable else []
+    if len(phases) > 1:
+        loader = bridge.PhasedLoader(loader, phases)
+    if "ddp" in str(cfg.trainer.get("strategy") or ""):
+        loader = RankShard(loader)
+
+    def scorer(rows):
+        """Scores for the users of ``rows``; sequential models read each user's sequence in ``rows``."""
+        sequences = bridge.user_sequences(config, data, rows, device) if sequential else None
+        return bridge.score_function(model, data.recbole_dataset.uid_field, data.recbole_dataset.iid_field,
+                                     data.n_items, sequences)
+
+    # Validation predicts the valid interactions from the training data; the test set is
+    # predicted from everything the company holds (train + valid), as in RecBole's LS/TO split.
+    valid_score_fn = scorer(view.train)
+    score_fn = scorer(np.concatenate([view.train, view.valid])) if sequential else valid_score_fn
 
     monitor_metric, k = str(cfg.trainer.monitor).split("@")
     valid_ctx = EvalContext.build(
@@ -57,14 +77,16 @@ def fit_company(cfg, data: InteractionData, split: FixedSplit, view: CompanyView
     )
     validate = trainable and len(view.valid) > 0
     monitor = f"valid/{cfg.trainer.monitor}"
-    module = RecBoleModule(model, score_fn, valid_ctx, float(cfg.model.learning_rate),
-                           float(cfg.model.get("weight_decay") or 0.0), trainable, monitor)
+    module = RecBoleModule(model, valid_score_fn, valid_ctx, float(cfg.model.learning_rate),
+                           float(cfg.model.get("weight_decay") or 0.0), trainable, monitor, phases)
 
     ckpt_dir = Path(work_dir) / "checkpoints"
     callbacks = []
     checkpoint = None
     if validate:
-        checkpoint = L.pytorch.callbacks.ModelCheckpoint(dirpath=ckpt_dir, monitor=monitor, mode="max", save_top_k=1)
+        # save_last: a cell killed or preempted mid-training resumes from its last validated epoch.
+        checkpoint = L.pytorch.callbacks.ModelCheckpoint(dirpath=ckpt_dir, monitor=monitor, mode="max", save_top_k=1,
+                                                         save_last=True)
         callbacks = [checkpoint, L.pytorch.callbacks.EarlyStopping(monitor=monitor, mode="max", patience=int(cfg.trainer.patience))]
     valid_loader = DataLoader(TensorDataset(valid_ctx.users().cpu()), batch_size=int(cfg.trainer.eval_batch_size))
     with _quiet_lightning():
@@ -81,21 +103,52 @@ def fit_company(cfg, data: InteractionData, split: FixedSplit, view: CompanyView
             limit_val_batches=None if validate else 0,
             check_val_every_n_epoch=int(cfg.trainer.eval_every),
             use_distributed_sampler=False,
+            strategy=str(cfg.trainer.get("strategy") or "auto"),
             default_root_dir=str(work_dir),
         )
-        trainer.fit(module, train_dataloaders=loader, val_dataloaders=valid_loader if validate else None)
+        resume = ckpt_dir / "last.ckpt"
+        resumed_from = _checkpoint_epoch(resume) if validate and resume.is_file() else None
+        trainer.fit(module, train_dataloaders=loader, val_dataloaders=valid_loader if validate else None,
+                    ckpt_path=str(resume) if resumed_from is not None else None)
 
     best_epoch = best_valid = None
+    # Under forked DDP workers the parent's trainer never advanced: ask the last checkpoint.
+    epochs = int(trainer.current_epoch) or _epochs_in(ckpt_dir / "last.ckpt")
     if checkpoint is not None and checkpoint.best_model_path:
         state = torch.load(checkpoint.best_model_path, map_location=device, weights_only=True)
         module.load_state_dict(state["state_dict"])
+        model.load_other_parameter(state.get("recbole_other_parameter"))
         best_epoch = int(state["epoch"])
-        best_valid = float(checkpoint.best_model_score)
+        best_valid = _best_score(checkpoint, state)
     if not cfg.trainer.get("keep_checkpoints", False):
         shutil.rmtree(ckpt_dir, ignore_errors=True)
     model.eval()
-    return FitResult(model, score_fn, int(trainer.current_epoch), best_epoch, best_valid,
-                     time.perf_counter() - started)
+    return FitResult(model, score_fn, epochs, best_epoch, best_valid,
+                     time.perf_counter() - started, resumed_from)
+
+
+def _best_score(checkpoint, state: dict) -> float | None:
+    """The best monitored value; under spawned/forked DDP workers only the checkpoint file has it."""
+    if checkpoint.best_model_score is not None:
+        return float(checkpoint.best_model_score)
+    for callback_state in state.get("callbacks", {}).values():
+        if isinstance(callback_state, dict) and callback_state.get("best_model_score") is not None:
+            return float(callback_state["best_model_score"])
+    return None
+
+
+def _epochs_in(path: Path) -> int:
+    epoch = _checkpoint_epoch(path) if path.is_file() else None
+    return 0 if epoch is None else epoch + 1
+
+
+def _checkpoint_epoch(path: Path) -> int | None:
+    """The epoch a checkpoint was saved after, or None if it cannot be read (then start afresh)."""
+    try:
+        return int(torch.load(path, map_location="cpu", weights_only=True)["epoch"])
+    except Exception:  # noqa: BLE001 - a checkpoint cut short by the kill: train from scratch
+        path.unlink(missing_ok=True)
+        return None
 
 
 class _quiet_lightning:

@@ -1,4 +1,4 @@
-"""A LightningModule around any RecBole general recommender."""
+"""A LightningModule around any RecBole general or sequential recommender."""
 from __future__ import annotations
 
 import lightning as L
@@ -10,12 +10,20 @@ from strikebench.evaluation.evaluator import evaluate_batch
 class RecBoleModule(L.LightningModule):
     """Trains with ``model.calculate_loss``; validates NDCG@k on the company's valid set.
 
+    One epoch does what one epoch of RecBole's trainer for the model does: one pass with one
+    Adam optimiser over all parameters, or, for models with several ``phases`` (RecVAE), each
+    phase's passes with that phase's own optimiser (manual optimisation).
+
     Models without a gradient step (RecBole's TRADITIONAL type: Pop, ItemKNN, EASE) still
     see one pass over the data, since some (Pop) count interactions in ``calculate_loss``.
+
+    RecBole models cache derived tensors (LightGCN's propagated embeddings, DMF's item
+    embeddings) in ``other_parameter()``; RecBole's trainer saves them with the best
+    checkpoint and restores them with it, and so does this module.
     """
 
     def __init__(self, model, score_fn, valid_context, learning_rate: float, weight_decay: float,
-                 trainable: bool, monitor: str):
+                 trainable: bool, monitor: str, phases=None):
         super().__init__()
         self.model = model
         self.score_fn = score_fn
@@ -24,19 +32,47 @@ class RecBoleModule(L.LightningModule):
         self.weight_decay = weight_decay
         self.trainable = trainable
         self.monitor = monitor
-        self.automatic_optimization = trainable
+        self.phases = list(phases or [])
+        self.automatic_optimization = trainable and len(self.phases) <= 1
         self._valid_sum = 0.0
         self._valid_users = 0
+        self._phase = None
+
+    def on_train_epoch_start(self):
+        # RecBole's trainer calls model.train() at the start of every epoch; some models act on
+        # it (SGL redraws its augmented graphs). Lightning only flips the `training` flags.
+        if self.trainable:
+            self.model.train()
+        self._phase = None
 
     def training_step(self, batch, batch_idx):
         if not self.trainable:
             with torch.no_grad():
                 self.model.calculate_loss(batch)
             return None
-        loss = self.model.calculate_loss(batch)
+        if self.automatic_optimization:
+            loss = self._loss(batch)
+            self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=1)
+            return loss
+        index, batch = batch
+        phase = self.phases[index]
+        if index != self._phase:
+            self._phase = index
+            if phase.before is not None:
+                phase.before(self.model)
+            self.model.train()  # RecBole's _train_epoch starts every pass with model.train()
+        optimizer = self.optimizers()[index]
+        optimizer.zero_grad()
+        loss = self._loss(batch, **phase.loss_kwargs)
+        self.manual_backward(loss)
+        optimizer.step()
+        self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=1)
+        return None
+
+    def _loss(self, batch, **kwargs):
+        loss = self.model.calculate_loss(batch, **kwargs)
         if isinstance(loss, tuple):  # some RecBole models return several loss terms
             loss = sum(loss)
-        self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=1)
         return loss
 
     def validation_step(self, users, batch_idx):
@@ -51,7 +87,18 @@ class RecBoleModule(L.LightningModule):
         self._valid_sum, self._valid_users = 0.0, 0
         self.log(self.monitor, value, prog_bar=True, sync_dist=True)
 
+    def on_save_checkpoint(self, checkpoint):
+        checkpoint["recbole_other_parameter"] = {
+            k: v for k, v in (self.model.other_parameter() or {}).items() if v is None or torch.is_tensor(v)
+        }
+
+    def on_load_checkpoint(self, checkpoint):
+        self.model.load_other_parameter(checkpoint.get("recbole_other_parameter"))
+
     def configure_optimizers(self):
         if not self.trainable:
             return None
-        return torch.optim.Adam(self.model.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
+        if len(self.phases) <= 1:
+            return torch.optim.Adam(self.model.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
+        return [torch.optim.Adam(phase.parameters(self.model), lr=self.learning_rate, weight_decay=self.weight_decay)
+                for phase in self.phases]
