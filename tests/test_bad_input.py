@@ -83,3 +83,10 @@ def test_strike_leaving_no_training_data(run, tmp_path):
     results = tmp_path / "r"
     result = run("model=pop", "strike.participation=1", f"results_dir={results}")
     assert_refused(result, "strike.participation=1", "no training data", results_dir=results)
+
+
+@pytest.mark.parametrize("override", ["trainer.data_path=turbo", "trainer.data_path=fast model=gru4rec split=sequential"])
+def test_unusable_data_path(run, tmp_path, override):
+    results = tmp_path / "r"
+    result = run(*override.split(), f"results_dir={results}")
+    assert_refused(result, "trainer.data_path", results_dir=results)

@@ -21,6 +21,23 @@ def validate(cfg) -> None:
     _eval(cfg.eval, cfg.trainer.monitor, bool(cfg.dataset.get("has_ratings", True)))
     if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool):
         raise ConfigError("seed", f"must be an integer, got {cfg.seed!r}")
+    _data_path(cfg)
+
+
+def _data_path(cfg) -> None:
+    """trainer.data_path=fast covers general models with uniform or no negative sampling."""
+    data_path = str(cfg.trainer.get("data_path") or "recbole")
+    if data_path not in ("recbole", "fast"):
+        raise ConfigError("trainer.data_path", f"unknown data path {data_path!r}", "recbole, fast")
+    if data_path == "fast":
+        from recbole.utils import get_model
+
+        model_type = getattr(get_model(str(cfg.model.name)), "type", None)
+        negatives = cfg.model.get("neg_sampling") or {}
+        if getattr(model_type, "name", "") not in ("GENERAL", "TRADITIONAL") or negatives.get("dynamic") or \
+                negatives.get("distribution", "uniform") != "uniform":
+            raise ConfigError("trainer.data_path", f"the fast path cannot train {cfg.model.name} with this sampling",
+                              "recbole; fast for general models with uniform or no negative sampling")
 
 
 def _participation(p) -> None:

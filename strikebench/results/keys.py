@@ -14,7 +14,9 @@ def identity(config: dict) -> dict:
     """The part of a resolved config (plain dict) that decides a cell's result."""
     out = {k: v for k, v in config.items() if k not in EXCLUDED_TOP}
     if isinstance(out.get("trainer"), dict):
-        out["trainer"] = {k: v for k, v in out["trainer"].items() if k not in EXCLUDED_TRAINER}
+        # data_path=recbole is the default that existed before the option: it leaves keys unchanged.
+        out["trainer"] = {k: v for k, v in out["trainer"].items()
+                          if k not in EXCLUDED_TRAINER and not (k == "data_path" and v == "recbole")}
     if isinstance(out.get("eval"), dict):
         # Options that are off leave the key as it was before they existed.
         out["eval"] = {k: v for k, v in out["eval"].items()

@@ -47,7 +47,7 @@ def fit_company(cfg, data: InteractionData, split: FixedSplit, view: CompanyView
     config = compat.recbole_config(model_name, data.name, bridge.recbole_config_dict(cfg, device))
     init_seed(int(cfg.seed), True)
     L.seed_everything(int(cfg.seed), verbose=False)
-    train_dataset, loader = bridge.train_loader(config, data, view.train, view.valid, split.test, sequential)
+    train_dataset, loader = _train_loader(cfg, config, data, view, split, sequential)
     model = bridge.build_model(model_name, config, train_dataset)
     trainable = not bridge.is_traditional(model)
     phases = bridge.training_phases(model_name, config) if trainable else []
@@ -125,6 +125,22 @@ def fit_company(cfg, data: InteractionData, split: FixedSplit, view: CompanyView
     model.eval()
     return FitResult(model, score_fn, epochs, best_epoch, best_valid,
                      time.perf_counter() - started, resumed_from)
+
+
+def _train_loader(cfg, config, data, view, split, sequential):
+    """RecBole's own loader (the default), or the fast on-device path (``trainer.data_path=fast``)."""
+    data_path = str(cfg.trainer.get("data_path") or "recbole")
+    if data_path == "recbole":
+        return bridge.train_loader(config, data, view.train, view.valid, split.test, sequential)
+    from strikebench.errors import ConfigError
+    from strikebench.training.fast import company as fast_data
+    from strikebench.training.fast.loader import unsupported_reason
+
+    reason = "sequential models" if sequential else unsupported_reason(config)
+    if data_path != "fast" or reason:
+        raise ConfigError("trainer.data_path", f"{data_path!r} cannot train {cfg.model.name}: {reason}"
+                          if data_path == "fast" else f"unknown data path {data_path!r}", "recbole, fast")
+    return fast_data.train_loader(config, data, view.train, view.valid, split.test, sequential)
 
 
 def _best_score(checkpoint, state: dict) -> float | None:
