@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from strikebench import compat
+from strikebench.datasets.registry import check_files
 from strikebench.errors import DataError
 
 
@@ -46,30 +47,6 @@ class InteractionData:
         return len(self.user)
 
 
-def _check_atomic_files(name: str, data_dir: Path, load_col: dict | None) -> None:
-    """Fail with a message naming the file before RecBole's own, less helpful, errors."""
-    suffixes = list((load_col or {"inter": None}).keys())
-    for suffix in suffixes:
-        path = data_dir / f"{name}.{suffix}"
-        if not path.is_file():
-            raise DataError(f"dataset file missing: {path} (dataset.name={name!r})")
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            header = fh.readline().rstrip("\n").split("\t")
-            first = fh.readline()
-        if not header or not all(":" in col for col in header):
-            raise DataError(
-                f"malformed atomic file {path}: the header must be tab-separated `name:type` "
-                f"columns, got {header[:4]!r}"
-            )
-        wanted = (load_col or {}).get(suffix) or []
-        present = {col.split(":")[0] for col in header}
-        missing = [c for c in wanted if c not in present]
-        if missing:
-            raise DataError(f"{path}: columns {missing} named in dataset.recbole.load_col are missing")
-        if suffix == "inter" and not first.strip():
-            raise DataError(f"{path} has a header but no interactions")
-
-
 def load_interactions(name: str, data_dir: Path, recbole_settings: dict, model: str = "Pop",
                       dataset_factory=None) -> InteractionData:
     """Read ``<data_dir>/<name>.*`` with RecBole and return the data every cell shares.
@@ -82,7 +59,7 @@ def load_interactions(name: str, data_dir: Path, recbole_settings: dict, model: 
     compat.apply()
     from recbole.data import create_dataset
 
-    _check_atomic_files(name, Path(data_dir), recbole_settings.get("load_col"))
+    check_files(Path(data_dir), name, recbole_settings.get("load_col"))
     config_dict = dict(recbole_settings)
     config_dict.update(data_path=str(Path(data_dir).parent), show_progress=False)
     config = compat.recbole_config(model, name, config_dict)

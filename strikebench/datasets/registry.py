@@ -164,8 +164,13 @@ def check_atomic_files(path: str | Path, dataset) -> None:
     """Each file named in ``recbole.load_col`` exists, has a ``name:type`` header with those
     columns, and the inter file has at least one row; otherwise a DataError naming the file."""
     cfg = as_config(dataset)
-    path, name = Path(path), cfg["name"]
-    for suffix, wanted in cfg["recbole"]["load_col"].items():
+    check_files(path, cfg["name"], cfg["recbole"]["load_col"])
+
+
+def check_files(path: str | Path, name: str, load_col: dict | None) -> None:
+    """``check_atomic_files`` for a folder, a dataset name and RecBole's ``load_col``."""
+    path = Path(path)
+    for suffix, wanted in (load_col or {"inter": None}).items():
         file = path / f"{name}.{suffix}"
         if not file.is_file():
             raise DataError(f"dataset file missing: {file} (named in dataset.recbole.load_col)")
