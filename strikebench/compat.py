@@ -178,11 +178,28 @@ def recbole_config(model, dataset: str, config_dict: dict):
     """A RecBole Config built with the shims in force and a clean argv.
 
     ``model`` is a RecBole model name, a dotted path to a custom class, or the class itself.
+    RecBole's Config._init_device sets CUDA_VISIBLE_DEVICES to its ``gpu_id`` (default "0"),
+    which on a Slurm GPU node would point the process at another job's GPU, and it picks CUDA
+    whenever one is visible, whatever device was asked for: the environment is restored and
+    the device strikebench chose (``config_dict["device"]``) is kept.
     """
     apply()
+    import os
+
+    import torch
     from recbole.config import Config
 
     if isinstance(model, str) and "." in model:
         model = model_class(model)
-    with clean_argv():
-        return Config(model=model, dataset=dataset, config_dict=config_dict)
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    try:
+        with clean_argv():
+            config = Config(model=model, dataset=dataset, config_dict=config_dict)
+    finally:
+        if visible is None:
+            os.environ.pop("CUDA_VISIBLE_DEVICES", None)
+        else:
+            os.environ["CUDA_VISIBLE_DEVICES"] = visible
+    if config_dict.get("device"):
+        config["device"] = torch.device(str(config_dict["device"]))
+    return config

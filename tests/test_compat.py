@@ -97,3 +97,13 @@ def test_running_a_cell_never_imports_recbole_quick_start(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_recbole_config_keeps_the_gpu_assignment_and_the_chosen_device(tmp_path, tiny_data, monkeypatch):
+    # RecBole would set CUDA_VISIBLE_DEVICES to its gpu_id ("0") and pick CUDA when it can.
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "7")
+    config = _config("BPR", tmp_path, device="cpu")
+    assert config["device"] == torch.device("cpu")
+    import os
+
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == "7"
