@@ -2,7 +2,8 @@
 
 Import RecBole through this module (``from strikebench.compat import recbole_config`` etc.),
 never directly, so that the shims are in force before RecBole's code runs. Each shim is
-covered by a test in ``tests/test_compat.py`` that exercises the patched path.
+covered by a test in ``tests/test_compat.py`` or ``tests/test_compat_<name>.py`` that exercises
+the patched path.
 
 Not shimmed, pinned instead: pandas 3. RecBole's ``Dataset._load_feat`` and ``_fill_nan`` call
 ``df[field].fillna(..., inplace=True)``, which is a silent no-op under pandas 3 copy-on-write,

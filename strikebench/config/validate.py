@@ -13,7 +13,7 @@ DATASET_SOURCES = ("bundled", "download", "manual", "synthetic")
 
 def validate(cfg) -> None:
     _participation(cfg.strike.get("participation"))
-    _model(cfg.model)
+    _model(cfg.model, cfg.split)
     check_strike_config(cfg.strike, cfg.split)  # selector and lever fields, before any data is loaded
     if cfg.dataset.get("source") not in DATASET_SOURCES:
         raise ConfigError("dataset.source", f"unknown source {cfg.dataset.get('source')!r}", ", ".join(DATASET_SOURCES))

@@ -6,6 +6,8 @@ import json
 
 # Output paths, device, logging, launching and resume/force do not change what a cell measures.
 EXCLUDED_TOP = ("results_dir", "data_root", "data_cache", "work_dir", "logger", "resume", "force", "hydra")
+# Trainer options added later, at the value that reproduces what came before them.
+TRAINER_DEFAULTS_BEFORE_OPTIONS = {("data_path", "recbole"), ("strategy", "auto")}
 OPTIONAL_EVAL = ("sampled_negatives", "rating_metrics")
 EXCLUDED_TRAINER = ("accelerator", "devices", "progress_bar", "keep_checkpoints", "eval_batch_size")
 
@@ -14,9 +16,8 @@ def identity(config: dict) -> dict:
     """The part of a resolved config (plain dict) that decides a cell's result."""
     out = {k: v for k, v in config.items() if k not in EXCLUDED_TOP}
     if isinstance(out.get("trainer"), dict):
-        # data_path=recbole is the default that existed before the option: it leaves keys unchanged.
         out["trainer"] = {k: v for k, v in out["trainer"].items()
-                          if k not in EXCLUDED_TRAINER and not (k == "data_path" and v == "recbole")}
+                          if k not in EXCLUDED_TRAINER and (k, v) not in TRAINER_DEFAULTS_BEFORE_OPTIONS}
     if isinstance(out.get("eval"), dict):
         # Options that are off leave the key as it was before they existed.
         out["eval"] = {k: v for k, v in out["eval"].items()
