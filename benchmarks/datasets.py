@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from strikebench.data.recbole_settings import INTERACTION_SETTINGS
+
 SYNTHETIC = {
     "syn1m": dict(n_users=15_000, n_items=5_000, n_interactions=1_000_000),
     "syn4m": dict(n_users=60_000, n_items=20_000, n_interactions=4_000_000),
@@ -16,14 +18,7 @@ SYNTHETIC = {
 DATASETS = ("ml-100k", *SYNTHETIC)
 
 # Both pipelines read the same columns with the same settings (no rating normalisation).
-RECBOLE_SETTINGS = {
-    "load_col": {"inter": ["user_id", "item_id", "rating", "timestamp"]},
-    "normalize_all": False,
-    "USER_ID_FIELD": "user_id",
-    "ITEM_ID_FIELD": "item_id",
-    "RATING_FIELD": "rating",
-    "TIME_FIELD": "timestamp",
-}
+RECBOLE_SETTINGS = INTERACTION_SETTINGS
 
 
 def prepare(name: str, data_dir: Path) -> Path:

@@ -161,8 +161,8 @@ JobCompType=jobcomp/none
 # Allow requeueing (preemption, 'scontrol requeue', submitit checkpointing).
 JobRequeue=1
 # A requeued job may only start again once its old credential expired:
-# 30 s instead of the default 120 s keeps requeue/preemption tests short.
-AuthInfo=cred_expire=30
+# 10 s instead of the default 120 s keeps requeue/preemption tests short.
+AuthInfo=cred_expire=10
 # A node that was down (e.g. after a restart) comes back by itself.
 ReturnToService=2
 NodeName=${NODE_LINE#NodeName=} NodeAddr=127.0.0.1 State=UNKNOWN

@@ -19,6 +19,7 @@ from strikebench.levers.build import apply_strike_config
 from strikebench.results import store
 from strikebench.results.keys import cell_key
 from strikebench.results.record import LEVER_ROWS, build_record, group_metrics, lever_rows_table, not_applicable
+from strikebench.training import distributed
 from strikebench.training.fit import fit_company
 
 
@@ -26,7 +27,7 @@ from strikebench.training.fit import fit_company
 class CellOutcome:
     key: str
     path: Path
-    record: dict | None
+    record: dict | None  # None on a data-parallel worker (rank > 0): rank 0 writes the record
     ran: bool  # False when a stored record was reused (resume)
 
 
@@ -43,15 +44,21 @@ def device_of(cfg) -> str:
             from strikebench.errors import ConfigError
 
             raise ConfigError("trainer.accelerator", "gpu was asked for but torch sees no CUDA device", "cpu")
+        if distributed.is_data_parallel(cfg.trainer):
+            # Each rank's "cuda" is its own device, for the data and evaluation as for Lightning.
+            torch.cuda.set_device(distributed.local_rank())
         return "cuda"
     return "cpu"
 
 
-def preflight(cfg, timings: dict | None = None):
-    """Everything a cell does before training: checks, data, split, levers. Raises on bad input."""
+def preflight(cfg, timings: dict | None = None, on_this_machine: bool = True):
+    """Everything a cell does before training: checks, data, split, levers. Raises on bad input.
+
+    ``on_this_machine=False`` (a sweep checked before Slurm runs it elsewhere) skips the device check.
+    """
     timings = {} if timings is None else timings
     validate(cfg)
-    device = device_of(cfg)
+    device = device_of(cfg) if on_this_machine else None
     tick = time.perf_counter()
     data, split = get_split(cfg.dataset, cfg.data_root, cfg.split, use_cache=bool(cfg.get("data_cache", True)))
     timings["data"] = time.perf_counter() - tick
@@ -147,6 +154,10 @@ def run_cell(cfg, log=print) -> CellOutcome:
         tick = time.perf_counter()
         fit = fit_company(cfg, held, split, view, device, work_dir / name)
         timings[f"train_{name}"] = time.perf_counter() - tick
+        if fit.resumed_from_epoch is not None:
+            log(f"{name}: resumed from its checkpoint after epoch {fit.resumed_from_epoch}")
+        if not distributed.is_rank_zero():
+            continue
         tick = time.perf_counter()
         ctx = EvalContext.build(
             data.n_users, data.n_items,
@@ -168,11 +179,14 @@ def run_cell(cfg, log=print) -> CellOutcome:
             "users_with_training_data": int(len(np.unique(data.user[view.train]))),
             "rewritten_interactions": int(len(view.rewritten_rows)),
             "training": {"epochs": fit.epochs, "best_epoch": fit.best_epoch, "best_valid": fit.best_valid,
-                         "monitor": str(cfg.trainer.monitor), "resumed_from_epoch": fit.resumed_from_epoch},
+                         "monitor": str(cfg.trainer.monitor), "resumed_from_epoch": fit.resumed_from_epoch,
+                         "world_size": fit.world_size},
             "metrics": group_metrics(per_user, metric_columns),
         }
         per_user.insert(0, "company", name)
         per_user_tables.append(per_user)
+    if not distributed.is_rank_zero():
+        return CellOutcome(key, store.cell_dir(results_dir, key), None, ran=True)
     # Only now: a cell killed or preempted mid-training resumes from its checkpoints here.
     shutil.rmtree(work_dir, ignore_errors=True)
 

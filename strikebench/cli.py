@@ -37,9 +37,19 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+# submitit's preemption and time-out signal. USR1 (its default is USR2) so that `scancel
+# --signal=USR1`, the sbatch template and Lightning all agree on one signal; submitit reads it when
+# imported, here and (through the exported environment) inside each Slurm job.
+PREEMPT_SIGNAL = ("SUBMITIT_PREEMPT_SIGNAL", "USR1")
+
+
 def _hydra(argv: list[str]) -> int:
     """Check every cell of the command line, then hand it to Hydra (which runs or launches them)."""
+    import os
+
     from strikebench import hydra_app
+
+    os.environ.setdefault(*PREEMPT_SIGNAL)
 
     overrides = _overrides(argv)
     if "--help" not in argv and "-h" not in argv and not any(a.startswith("--cfg") or a == "-c" for a in argv):

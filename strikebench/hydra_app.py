@@ -12,13 +12,15 @@ from omegaconf import DictConfig
 
 from strikebench.cell import preflight, resolved_config, run_cell
 from strikebench.config.paths import CONF_DIR
-from strikebench.errors import StrikebenchError
+from strikebench.errors import ConfigError, StrikebenchError
 from strikebench.plan import plan_cells, save_sweep
 from strikebench.results import store
 from strikebench.results.failures import clear_failure, record_failure
 from strikebench.results.keys import cell_key
-from strikebench.sweep import compose_cell
+from strikebench.sweep import compose_cell, runs_on_slurm
+from strikebench.sweep import launcher as sweep_launcher
 from strikebench.tracking import log_cell
+from strikebench.training.distributed import is_data_parallel, is_rank_zero
 
 CELL_MARKER = "cell.json"  # written into each job's folder; the sweep summary reads them
 
@@ -31,16 +33,33 @@ def preflight_all(overrides: list[str], multirun: bool) -> None:
             preflight(cfg)
         return
     cells = plan_cells(overrides)
+    launcher = sweep_launcher(overrides)
     print(f"strikebench: checking {len(cells)} cells before the sweep starts "
           f"({sum(c['done'] for c in cells)} already done)", file=sys.stderr)
     for cell in cells:
         if cell["done"] and cell["cfg"].resume and not cell["cfg"].force:
             continue
         try:
-            preflight(cell["cfg"])
+            # Slurm runs the cells on its nodes: their GPUs need not exist on this (login) machine.
+            preflight(cell["cfg"], on_this_machine=not runs_on_slurm(launcher))
+            _check_data_parallel_launch(cell["cfg"], launcher)
         except StrikebenchError as exc:
             raise StrikebenchError(f"{exc} [in the cell {' '.join(cell['overrides'])}]") from None
     save_sweep(cells)
+
+
+def _check_data_parallel_launch(cfg, launcher: dict) -> None:
+    """In a sweep, DDP's processes must come from Slurm: Lightning can only rerun a single command."""
+    devices = int(cfg.trainer.devices)
+    if not is_data_parallel(cfg.trainer) or devices == 1:
+        return
+    tasks = launcher["tasks_per_node"]
+    if not runs_on_slurm(launcher) or tasks is None or int(tasks) != devices:
+        raise ConfigError("hydra.launcher.tasks_per_node",
+                          f"trainer=ddp on {devices} devices in a -m sweep needs one Slurm task per device "
+                          f"(launcher {launcher['target'] or '?'}, tasks_per_node {tasks})",
+                          "hydra/launcher=slurm, slurm_cpu or slurm_a100, which set it to trainer.devices; "
+                          "or run each cell alone without -m")
 
 
 def _sweep_name() -> str | None:
@@ -63,12 +82,16 @@ def app(cfg: DictConfig) -> None:
     try:
         outcome = run_cell(cfg, log=lambda m: print(f"  {m}"))
     except StrikebenchError as exc:
-        record_failure(cfg.results_dir, key, description, exc)
+        if is_rank_zero():
+            record_failure(cfg.results_dir, key, description, exc)
         print(f"strikebench: error: {exc}", file=sys.stderr)
         sys.exit(2)
     except Exception as exc:  # noqa: BLE001 - recorded for `strikebench status`, then re-raised
-        record_failure(cfg.results_dir, key, description, exc)
+        if is_rank_zero():
+            record_failure(cfg.results_dir, key, description, exc)
         raise
+    if outcome.record is None:  # a data-parallel worker: rank 0 reports the cell
+        return
     clear_failure(cfg.results_dir, key)
     output_dir = Path(HydraConfig.get().runtime.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)

@@ -16,20 +16,38 @@ from strikebench.config.paths import CONF_DIR
 from strikebench.errors import ConfigError
 
 
+def _base(parser, overrides: list[str]):
+    """The sweep's config before its swept values, with the ``hydra`` node (sweeper, launcher)."""
+    parsed = parser.parse_overrides(overrides)
+    plain = [o.input_line for o in parsed if not o.is_sweep_override()]
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+        return compose("config", overrides=plain, return_hydra_config=True)
+
+
 def expand(overrides: list[str]) -> list[list[str]]:
     """The override list of every cell of ``strikebench -m <overrides>``."""
     parser = OverridesParser.create()
     try:
-        parsed = parser.parse_overrides(overrides)
-        plain = [o.input_line for o in parsed if not o.is_sweep_override()]
-        with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
-            base = compose("config", overrides=plain, return_hydra_config=True)
+        base = _base(parser, overrides)
         params_node = base.hydra.sweeper.get("params")
         params = OmegaConf.to_container(params_node, resolve=False) if params_node else {}
         every = parser.parse_overrides([f"{k}={v}" for k, v in params.items()] + list(overrides))
         return BasicSweeper.split_arguments(every, None)[0]
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError("command line", _first_line(exc)) from None
+
+
+def launcher(overrides: list[str]) -> dict:
+    """The launcher ``strikebench -m <overrides>`` runs its cells with: target and tasks per node."""
+    try:
+        node = _base(OverridesParser.create(), overrides).hydra.launcher
+        return {"target": str(node.get("_target_", "")), "tasks_per_node": node.get("tasks_per_node")}
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise ConfigError("hydra.launcher", _first_line(exc)) from None
+
+
+def runs_on_slurm(launcher_info: dict) -> bool:
+    return "slurm" in launcher_info["target"].lower()
 
 
 def compose_cell(overrides: list[str]):

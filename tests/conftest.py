@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from strikebench import compat
+from strikebench.data.recbole_settings import INTERACTION_SETTINGS as TINY_SETTINGS
 
 compat.apply()
 
@@ -33,15 +34,6 @@ def write_atomic(directory: Path, name: str, rows, header="user_id:token\titem_i
     (folder / f"{name}.inter").write_text("\n".join(lines) + "\n")
     return folder
 
-
-TINY_SETTINGS = {
-    "load_col": {"inter": ["user_id", "item_id", "rating", "timestamp"]},
-    "normalize_all": False,
-    "USER_ID_FIELD": "user_id",
-    "ITEM_ID_FIELD": "item_id",
-    "RATING_FIELD": "rating",
-    "TIME_FIELD": "timestamp",
-}
 
 
 @pytest.fixture

@@ -90,3 +90,40 @@ def test_unusable_data_path(run, tmp_path, override):
     results = tmp_path / "r"
     result = run(*override.split(), f"results_dir={results}")
     assert_refused(result, "trainer.data_path", results_dir=results)
+
+
+@pytest.mark.parametrize("override, field", [
+    ("trainer.strategy=ddp_spawn", "trainer.strategy"),
+    ("trainer.devices=2", "trainer.devices"),  # several devices without trainer=ddp
+    ("trainer=ddp trainer.devices=0", "trainer.devices"),
+    ("trainer=ddp trainer.devices=auto", "trainer.devices"),
+    ("trainer=ddp trainer.data_path=fast", "trainer.data_path"),
+])
+def test_unusable_strategy_or_devices(run, tmp_path, override, field):
+    results = tmp_path / "r"
+    result = run("model=bpr", *override.split(), f"results_dir={results}")
+    assert_refused(result, field, results_dir=results)
+
+
+@pytest.mark.parametrize("launcher", ["hydra/launcher=local", "hydra/launcher=slurm_cpu hydra.launcher.tasks_per_node=1"])
+def test_ddp_sweep_needs_one_slurm_task_per_device(run, tmp_path, launcher):
+    results = tmp_path / "r"
+    result = run("-m", *launcher.split(), "trainer=ddp", "model=bpr", "strike.participation=0,0.3",
+                 f"results_dir={results}")
+    assert_refused(result, "hydra.launcher.tasks_per_node", "one Slurm task per device", results_dir=results)
+
+
+def test_gpu_cells_are_checked_for_cuda_only_where_they_run(tmp_path):
+    """A Slurm sweep is submitted from a login node without GPUs: its cells' GPUs are on the nodes."""
+    import torch
+
+    from strikebench.errors import StrikebenchError
+    from strikebench.hydra_app import preflight_all
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: the local check would pass too")
+    cell = ["trainer=gpu", "model=pop", "strike.participation=0", f"results_dir={tmp_path / 'r'}"]
+    preflight_all(["hydra/launcher=slurm", *cell], multirun=True)  # no error: CUDA is checked in the job
+    with pytest.raises(StrikebenchError, match="trainer.accelerator: gpu was asked for"):
+        preflight_all(["hydra/launcher=local", *cell], multirun=True)
+    assert not (tmp_path / "r" / "cells").exists()

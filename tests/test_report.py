@@ -6,7 +6,7 @@ import re
 import pytest
 from test_report_sweep import tiny_results
 
-from strikebench.analysis import boycott_summary, paired_test, validate_per_user_table
+from strikebench.analysis import PairedComparison, boycott_summary, paired_test, validate_per_user_table
 from strikebench.results import store
 from strikebench.results.per_user_table import per_user_table
 
@@ -42,8 +42,8 @@ def test_per_user_table_has_both_views_and_runs_the_paired_measures(sweep):
     loss = summary[(summary["perspective"] == "system") & (summary["measure"] == "strike_loss")
                    & (summary["participation"] == 0.5)]
     assert (loss["mean"] > 0).all() and len(loss) == 2  # both models lose hits at p = 0.5
-    test = paired_test(holdout, "ndcg@10", a={"model": "ItemKNN"}, b={"model": "Pop"},
-                       where={"participation": 0.0})
+    test = paired_test(holdout, PairedComparison("ndcg@10", a={"model": "ItemKNN"}, b={"model": "Pop"},
+                                                 where={"participation": 0.0}))
     assert test.n == 2 * 943 and test.mean_difference > 0  # ItemKNN beats Pop per user on full data
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import torch

@@ -19,9 +19,9 @@ from strikebench.analysis.aggregate import (
 from strikebench.analysis.back_in_time import back_in_time, reference_levels
 from strikebench.analysis.boycott import boycott_summary, strike_vs_boycott
 from strikebench.analysis.crossing import first_crossing
-from strikebench.analysis.dlp import data_leverage_power, dlp_per_seed, participation_for_dlp
-from strikebench.analysis.gap import loss_share, loss_share_per_seed, personalisation_gap
-from strikebench.analysis.significance import PairedTestResult, paired_test
+from strikebench.analysis.dlp import DLPOptions, data_leverage_power, dlp_per_seed, participation_for_dlp
+from strikebench.analysis.gap import LossShareOptions, loss_share, loss_share_per_seed, personalisation_gap
+from strikebench.analysis.significance import PairedComparison, PairedTestResult, paired_test
 from strikebench.analysis.table import (
     CELL_KEYS, CURVE_KEYS, KEYS, ResultsTableError, load_per_user_table, load_results_table,
     validate_per_user_table, validate_results_table,
@@ -29,10 +29,11 @@ from strikebench.analysis.table import (
 from strikebench.analysis.thresholds import participation_thresholds
 
 __all__ = [
-    "CELL_KEYS", "CURVE_KEYS", "KEYS", "PairedTestResult", "ResultsTableError", "back_in_time",
-    "boycott_summary", "data_leverage_power", "dlp_per_seed", "first_crossing", "load_per_user_table",
-    "load_results_table", "loss_share", "loss_share_per_seed", "paired_differences", "paired_test",
-    "participation_for_dlp", "participation_thresholds", "personalisation_gap", "reference_levels",
-    "strike_vs_boycott", "summarise_cells", "summarise_paired_differences", "t_interval",
-    "validate_per_user_table", "validate_results_table",
+    "CELL_KEYS", "CURVE_KEYS", "DLPOptions", "KEYS", "LossShareOptions", "PairedComparison",
+    "PairedTestResult", "ResultsTableError", "back_in_time", "boycott_summary", "data_leverage_power",
+    "dlp_per_seed", "first_crossing", "load_per_user_table", "load_results_table", "loss_share",
+    "loss_share_per_seed", "paired_differences", "paired_test", "participation_for_dlp",
+    "participation_thresholds", "personalisation_gap", "reference_levels", "strike_vs_boycott",
+    "summarise_cells", "summarise_paired_differences", "t_interval", "validate_per_user_table",
+    "validate_results_table",
 ]

@@ -25,6 +25,7 @@ t_{(1+c)/2, n-1} * sd(DLP_s) / sqrt(n), as for the loss share.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -57,6 +58,28 @@ REASON_NEVER = "never reached"
 _BEST_KEYS = ["dataset", "model", "family", "view", "group", "metric"]
 
 
+@dataclass(frozen=True)
+class DLPOptions:
+    """How DLP is measured; shared by :func:`data_leverage_power`, :func:`dlp_per_seed` and
+    :func:`participation_for_dlp`.
+
+    ``worst`` / ``best``: W and B (module docstring); ``reference_model``: W's model by default;
+    ``variants``: lever name -> DLP variant, other levers ignored; ``lower_is_better``: metrics
+    with s = -1 besides the known ones; ``tolerance``: how much better than W the denominator's
+    side must be; ``max_participation``: the largest p for transfer+strike; ``confidence``: the
+    CI level c.
+    """
+
+    worst: None | str | float | Mapping[str, float] = None
+    best: None | float | Mapping[str, float] = None
+    reference_model: str = REFERENCE_MODEL
+    variants: Mapping[str, str] = field(default_factory=lambda: dict(VARIANTS))
+    lower_is_better: Collection[str] | None = None
+    tolerance: float = 1e-9
+    max_participation: float = MAX_PARTICIPATION_TRANSFER_STRIKE
+    confidence: float = 0.95
+
+
 def _constant(values: float | Mapping[str, float], metrics: pd.Series, what: str) -> np.ndarray:
     if isinstance(values, Mapping):
         missing = sorted(set(metrics) - set(values))
@@ -85,8 +108,9 @@ def _worst(table, rows, worst, reference_model, lower_is_better) -> np.ndarray:
     return _constant(worst, rows["metric"], "worst")
 
 
-def _frames(table, worst, best, reference_model, variants, lower_is_better, tolerance,
-            max_participation, confidence):
+def _frames(table, options: DLPOptions):
+    variants, lower_is_better = options.variants, options.lower_is_better
+    tolerance, max_participation = options.tolerance, options.max_participation
     table = as_results_table(table)
     unknown = sorted(set(variants.values()) - {"transfer", "transfer+strike", "strike"})
     if unknown:
@@ -98,16 +122,16 @@ def _frames(table, worst, best, reference_model, variants, lower_is_better, tole
     seeds = inc.merge(comp, on=keys, how="outer")
     seeds["variant"] = seeds["lever"].map(dict(variants))
     # best: the incumbent's same model on full data, per seed (pooled over levers and selectors)
-    if best is None:
+    if options.best is None:
         full = table[(table["company"] == "incumbent") & is_full_data(table["participation"])]
         b_seed = full.groupby(_BEST_KEYS + [SEED])[VALUE].mean().rename("_b_seed").reset_index()
         b_mean = b_seed.groupby(_BEST_KEYS)["_b_seed"].mean().rename("best").reset_index()
         seeds = seeds.merge(b_seed, on=_BEST_KEYS + [SEED], how="left").merge(b_mean, on=_BEST_KEYS, how="left")
         seeds["_b_seed"] = seeds["_b_seed"].fillna(seeds["best"])
     else:
-        seeds["best"] = _constant(best, seeds["metric"], "best")
+        seeds["best"] = _constant(options.best, seeds["metric"], "best")
         seeds["_b_seed"] = seeds["best"]
-    seeds["worst"] = _worst(table, seeds, worst, reference_model, lower_is_better)
+    seeds["worst"] = _worst(table, seeds, options.worst, options.reference_model, lower_is_better)
 
     # means over seeds per DLP cell
     cells = seeds.groupby(list(DLP_KEYS), dropna=False).agg(
@@ -133,7 +157,7 @@ def _frames(table, worst, best, reference_model, variants, lower_is_better, tole
     cells["dlp"] = dlp(cells, "competitor_value", "incumbent_value", "best")
     spread = seeds.groupby(list(DLP_KEYS), dropna=False)["dlp"].agg(_sd="std", n_seeds="count").reset_index()
     cells = cells.merge(spread, on=list(DLP_KEYS), how="left")
-    half = t_multiplier(cells["n_seeds"].to_numpy(), confidence) * cells["_sd"].to_numpy() / np.sqrt(
+    half = t_multiplier(cells["n_seeds"].to_numpy(), options.confidence) * cells["_sd"].to_numpy() / np.sqrt(
         cells["n_seeds"].clip(lower=1).to_numpy())
     cells["ci_low"], cells["ci_high"] = cells["dlp"] - half, cells["dlp"] + half
 
@@ -163,60 +187,32 @@ def _frames(table, worst, best, reference_model, variants, lower_is_better, tole
     return cells[columns].reset_index(drop=True), seeds[seed_columns].reset_index(drop=True)
 
 
-def data_leverage_power(
-    table: pd.DataFrame,
-    worst: None | str | float | Mapping[str, float] = None,
-    best: None | float | Mapping[str, float] = None,
-    reference_model: str = REFERENCE_MODEL,
-    variants: Mapping[str, str] = VARIANTS,
-    lower_is_better: Collection[str] | None = None,
-    tolerance: float = 1e-9,
-    max_participation: float = MAX_PARTICIPATION_TRANSFER_STRIKE,
-    confidence: float = 0.95,
-) -> pd.DataFrame:
+def data_leverage_power(table: pd.DataFrame, options: DLPOptions = DLPOptions()) -> pd.DataFrame:
     """DLP per cell (company combined): transfer (C - W)/(B - W); transfer+strike (C - W)/(I - W)
     for p <= 0.5; strike 1 - (I - W)/(B - W).
 
-    C, I = competitor / incumbent means over seeds at p; B = ``best``; W = ``worst`` (module
-    docstring for the options). ``variants`` maps lever names to variants; other levers are
-    ignored. CI = DLP +/- t * sd(DLP_s) / sqrt(n) over per-seed DLPs. NaN with ``reason`` where
-    undefined. Returns ``DLP_KEYS + [variant, dlp, ci_low, ci_high, n_seeds, competitor_value,
-    incumbent_value, best, worst, reason]``.
+    C, I = competitor / incumbent means over seeds at p; B = ``options.best``; W =
+    ``options.worst`` (module docstring). ``options.variants`` maps lever names to variants; other
+    levers are ignored. CI = DLP +/- t * sd(DLP_s) / sqrt(n) over per-seed DLPs. NaN with
+    ``reason`` where undefined. Returns ``DLP_KEYS + [variant, dlp, ci_low, ci_high, n_seeds,
+    competitor_value, incumbent_value, best, worst, reason]``.
     """
-    return _frames(table, worst, best, reference_model, variants, lower_is_better, tolerance,
-                   max_participation, confidence)[0]
+    return _frames(table, options)[0]
 
 
-def dlp_per_seed(
-    table: pd.DataFrame,
-    worst: None | str | float | Mapping[str, float] = None,
-    best: None | float | Mapping[str, float] = None,
-    reference_model: str = REFERENCE_MODEL,
-    variants: Mapping[str, str] = VARIANTS,
-    lower_is_better: Collection[str] | None = None,
-    tolerance: float = 1e-9,
-    max_participation: float = MAX_PARTICIPATION_TRANSFER_STRIKE,
-) -> pd.DataFrame:
+def dlp_per_seed(table: pd.DataFrame, options: DLPOptions = DLPOptions()) -> pd.DataFrame:
     """Per-seed DLP_s with the same seed's competitor, incumbent and best (formulas as
-    :func:`data_leverage_power`). Returns ``DLP_KEYS + [seed, variant, dlp, competitor_value,
-    incumbent_value, best_seed, worst]``."""
-    return _frames(table, worst, best, reference_model, variants, lower_is_better, tolerance,
-                   max_participation, 0.95)[1]
+    :func:`data_leverage_power`; ``options.confidence`` is not used). Returns ``DLP_KEYS + [seed,
+    variant, dlp, competitor_value, incumbent_value, best_seed, worst]``."""
+    return _frames(table, options)[1]
 
 
 def participation_for_dlp(
     table: pd.DataFrame,
     levels: Sequence[float] = DLP_LEVELS,
     views: Sequence[str] = ("holdout", "company"),
-    worst: None | str | float | Mapping[str, float] = None,
-    best: None | float | Mapping[str, float] = None,
-    reference_model: str = REFERENCE_MODEL,
-    variants: Mapping[str, str] = VARIANTS,
-    lower_is_better: Collection[str] | None = None,
-    tolerance: float = 1e-9,
-    max_participation: float = MAX_PARTICIPATION_TRANSFER_STRIKE,
     ci: str = "t",
-    confidence: float = 0.95,
+    options: DLPOptions = DLPOptions(),
 ) -> pd.DataFrame:
     """Participation needed to reach each DLP level (default 0.5 ... 0.9), per view.
 
@@ -227,14 +223,14 @@ def participation_for_dlp(
     with one column per level: ``out.pivot_table(index=[...keys, "view"], columns="level",
     values="participation")``.
     """
-    summary, per_seed = _frames(table, worst, best, reference_model, variants, lower_is_better,
-                                tolerance, max_participation, confidence)
+    summary, per_seed = _frames(table, options)
     summary = summary[summary["view"].isin(list(views))]
     defined = summary[summary["reason"] == ""]
     per_seed = per_seed.merge(defined[list(DLP_KEYS)], on=list(DLP_KEYS), how="inner")
     curves = summary[list(DLP_CURVE_KEYS) + ["variant"]].drop_duplicates().reset_index(drop=True)
     targets = curves.merge(pd.DataFrame({"level": [float(x) for x in levels]}), how="cross")
-    out = crossing_table(defined, per_seed, targets, DLP_CURVE_KEYS, "dlp", "up", ci, confidence, SEED)
+    out = crossing_table(defined, per_seed, targets, DLP_CURVE_KEYS, "dlp", "up", ci, options.confidence,
+                         SEED)
     out["reason"] = np.where(out["participation"].isna(), REASON_NEVER, "")
     columns = list(DLP_CURVE_KEYS) + ["variant", "level", "participation", "ci_low", "ci_high",
                                       "n_seeds", "n_seeds_never", "reason"]

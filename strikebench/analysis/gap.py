@@ -22,6 +22,7 @@ finite L_s; NaN when n < 2. The gap gets the same treatment: gap = s * (mean M0 
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -42,6 +43,23 @@ REASON_NO_FULL = "no full-data value"
 REASON_NO_VALUE = "no value"
 REASON_GAP = "gap not positive"
 REASON_GAP_CI = "gap CI includes 0"
+
+
+@dataclass(frozen=True)
+class LossShareOptions:
+    """How L(p) and its gap are measured; shared by every measure built on the loss share.
+
+    ``reference_model``: M_ref's model; ``lower_is_better``: metrics with s = -1 besides the known
+    ones; ``baseline_group``: take M(0) and M_ref from another group (e.g. ``"all"`` for the
+    participants group, which is empty at p = 0); ``tolerance``: the smallest gap s * (M(0) - M_ref)
+    counted as positive; ``confidence``: the CI level c.
+    """
+
+    reference_model: str = REFERENCE_MODEL
+    lower_is_better: Collection[str] | None = None
+    baseline_group: str | None = None
+    tolerance: float = 1e-9
+    confidence: float = 0.95
 
 
 def _full_data_per_seed(table: pd.DataFrame, curves: pd.DataFrame, baseline_group: str | None):
@@ -80,28 +98,23 @@ def _pair(per_seed: pd.DataFrame, name: str) -> pd.DataFrame:
     return per_seed.groupby(list(CURVE_KEYS), dropna=False)[name].mean().rename(name + "_mean").reset_index()
 
 
-def personalisation_gap(
-    table: pd.DataFrame,
-    reference_model: str = REFERENCE_MODEL,
-    lower_is_better: Collection[str] | None = None,
-    baseline_group: str | None = None,
-    confidence: float = 0.95,
-) -> pd.DataFrame:
+def personalisation_gap(table: pd.DataFrame, options: LossShareOptions = LossShareOptions()) -> pd.DataFrame:
     """The personalisation gap per curve: gap = s * (M(0) - M_ref), with a t-interval over seeds.
 
     s = +1 (higher is better) or -1 (lower is better). M(0) and M_ref are means over seeds of the
     full-data values; gap CI = gap +/- t_{(1+c)/2, n-1} * sd(g_s) / sqrt(n) with
     g_s = s * (M0_s - Mref_s) over the union of seeds, a missing side replaced by its mean.
     Returns ``CURVE_KEYS + [full_value, reference_value, gap, gap_ci_low, gap_ci_high,
-    gap_n_seeds]``; curves without a full-data value or reference get NaN.
+    gap_n_seeds]``; curves without a full-data value or reference get NaN. ``options.tolerance``
+    is not used.
     """
-    return _gap(as_results_table(table), reference_model, lower_is_better, baseline_group, confidence)[0]
+    return _gap(as_results_table(table), options)[0]
 
 
-def _gap(table, reference_model, lower_is_better, baseline_group, confidence):
+def _gap(table, options: LossShareOptions):
     curves = table[list(CURVE_KEYS)].drop_duplicates().reset_index(drop=True)
-    m0 = _full_data_per_seed(table, curves, baseline_group)
-    mref = _reference_per_seed(table, curves, reference_model, baseline_group)
+    m0 = _full_data_per_seed(table, curves, options.baseline_group)
+    mref = _reference_per_seed(table, curves, options.reference_model, options.baseline_group)
     out = curves.merge(_pair(m0, "m0"), on=list(CURVE_KEYS), how="left")
     out = out.merge(_pair(mref, "mref"), on=list(CURVE_KEYS), how="left")
     # per-seed gaps over the union of seeds, a missing side replaced by its mean
@@ -109,12 +122,12 @@ def _gap(table, reference_model, lower_is_better, baseline_group, confidence):
     g = g.merge(out, on=list(CURVE_KEYS), how="left")
     g["m0"] = g["m0"].fillna(g["m0_mean"])
     g["mref"] = g["mref"].fillna(g["mref_mean"])
-    g["g"] = sign_of(g["metric"], lower_is_better) * (g["m0"] - g["mref"])
+    g["g"] = sign_of(g["metric"], options.lower_is_better) * (g["m0"] - g["mref"])
     spread = g.groupby(list(CURVE_KEYS), dropna=False)["g"].agg(gap_sd="std", gap_n_seeds="count").reset_index()
     out = out.merge(spread, on=list(CURVE_KEYS), how="left")
     out["gap_n_seeds"] = out["gap_n_seeds"].fillna(0).astype("int64")
-    out["gap"] = sign_of(out["metric"], lower_is_better) * (out["m0_mean"] - out["mref_mean"])
-    half = t_multiplier(out["gap_n_seeds"].to_numpy(), confidence) * out["gap_sd"].to_numpy() / np.sqrt(
+    out["gap"] = sign_of(out["metric"], options.lower_is_better) * (out["m0_mean"] - out["mref_mean"])
+    half = t_multiplier(out["gap_n_seeds"].to_numpy(), options.confidence) * out["gap_sd"].to_numpy() / np.sqrt(
         out["gap_n_seeds"].clip(lower=1).to_numpy())
     out["gap_ci_low"] = out["gap"] - half
     out["gap_ci_high"] = out["gap"] + half
@@ -122,88 +135,69 @@ def _gap(table, reference_model, lower_is_better, baseline_group, confidence):
     return out.drop(columns="gap_sd"), m0, mref
 
 
-def loss_share_per_seed(
-    table: pd.DataFrame,
-    reference_model: str = REFERENCE_MODEL,
-    lower_is_better: Collection[str] | None = None,
-    baseline_group: str | None = None,
-    tolerance: float = 1e-9,
-) -> pd.DataFrame:
+def loss_share_per_seed(table: pd.DataFrame, options: LossShareOptions = LossShareOptions()) -> pd.DataFrame:
     """Per-seed loss share L_s(p) = (M0_s - M_s(p)) / (M0_s - Mref_s).
 
     M0_s / Mref_s: same-seed full-data values where that seed exists, else the mean over seeds.
-    NaN where s * (M0_s - Mref_s) <= ``tolerance``. Returns ``CELL_KEYS + [seed, value, full_value,
-    reference_value, loss_share]`` for every row of the table.
+    NaN where s * (M0_s - Mref_s) <= ``options.tolerance``. Returns ``CELL_KEYS + [seed, value,
+    full_value, reference_value, loss_share]`` for every row of the table.
     """
-    return loss_share_frames(table, reference_model, lower_is_better, baseline_group, tolerance)[1]
+    return loss_share_frames(table, options)[1]
 
 
-def _per_seed(table, reference_model, lower_is_better, baseline_group, tolerance, confidence):
-    gap, m0, mref = _gap(table, reference_model, lower_is_better, baseline_group, confidence)
+def _per_seed(table, options: LossShareOptions):
+    gap, m0, mref = _gap(table, options)
     rows = table[list(CELL_KEYS) + [SEED, VALUE]]
     rows = rows.merge(m0, on=list(CURVE_KEYS) + [SEED], how="left")
     rows = rows.merge(mref, on=list(CURVE_KEYS) + [SEED], how="left")
     rows = rows.merge(gap[list(CURVE_KEYS) + ["full_value", "reference_value"]], on=list(CURVE_KEYS), how="left")
     rows["full_value"] = rows.pop("m0").fillna(rows["full_value"])
     rows["reference_value"] = rows.pop("mref").fillna(rows["reference_value"])
-    s = sign_of(rows["metric"], lower_is_better)
+    s = sign_of(rows["metric"], options.lower_is_better)
     denom = s * (rows["full_value"] - rows["reference_value"])
     num = s * (rows["full_value"] - rows[VALUE])
-    rows["loss_share"] = np.where(denom > tolerance, num / denom.where(denom > tolerance, 1.0), np.nan)
+    positive = denom > options.tolerance
+    rows["loss_share"] = np.where(positive, num / denom.where(positive, 1.0), np.nan)
     return gap, rows
 
 
-def loss_share(
-    table: pd.DataFrame,
-    reference_model: str = REFERENCE_MODEL,
-    lower_is_better: Collection[str] | None = None,
-    baseline_group: str | None = None,
-    tolerance: float = 1e-9,
-    confidence: float = 0.95,
-) -> pd.DataFrame:
+def loss_share(table: pd.DataFrame, options: LossShareOptions = LossShareOptions()) -> pd.DataFrame:
     """Loss as a share of the personalisation gap per cell, L(p) = (M(0) - M(p)) / (M(0) - M_ref).
 
     Point estimate = ratio of the means over seeds; CI = L +/- t_{(1+c)/2, n-1} * sd(L_s) / sqrt(n)
     over the per-seed ratios (module docstring). L is NaN, with ``reason`` saying why, for the
     reference model itself, where there is no reference or full-data value, where the cell has no
-    value, where the gap s * (M(0) - M_ref) <= ``tolerance``, and where the gap's CI (more than one
-    seed) includes 0. ``baseline_group`` takes M(0) and M_ref from another group (e.g. ``"all"``
-    for the participants group, which is empty at p = 0).
+    value, where the gap s * (M(0) - M_ref) <= ``options.tolerance``, and where the gap's CI (more
+    than one seed) includes 0.
     Returns ``CELL_KEYS + [loss_share, ci_low, ci_high, n_seeds, value, full_value,
     reference_value, gap, gap_ci_low, gap_ci_high, reason]``.
     """
-    return loss_share_frames(table, reference_model, lower_is_better, baseline_group, tolerance,
-                             confidence)[0]
+    return loss_share_frames(table, options)[0]
 
 
 def loss_share_frames(
-    table: pd.DataFrame,
-    reference_model: str = REFERENCE_MODEL,
-    lower_is_better: Collection[str] | None = None,
-    baseline_group: str | None = None,
-    tolerance: float = 1e-9,
-    confidence: float = 0.95,
+    table: pd.DataFrame, options: LossShareOptions = LossShareOptions(),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(:func:`loss_share`, :func:`loss_share_per_seed`) computed once, for callers needing both."""
     table = as_results_table(table)
-    if baseline_group is not None and baseline_group not in set(table["group"]):
-        raise ResultsTableError("group", f"baseline_group {baseline_group!r} not in the table")
-    gap, per_seed = _per_seed(table, reference_model, lower_is_better, baseline_group, tolerance, confidence)
+    if options.baseline_group is not None and options.baseline_group not in set(table["group"]):
+        raise ResultsTableError("group", f"baseline_group {options.baseline_group!r} not in the table")
+    gap, per_seed = _per_seed(table, options)
     cells = per_seed.groupby(list(CELL_KEYS), dropna=False).agg(
         value=(VALUE, "mean"), ls_sd=("loss_share", "std"), n_seeds=("loss_share", "count"),
     ).reset_index()
     out = cells.merge(gap.drop(columns="gap_n_seeds"), on=list(CURVE_KEYS), how="left")
     out["loss_share"] = (out["full_value"] - out["value"]) / (out["full_value"] - out["reference_value"])
-    half = t_multiplier(out["n_seeds"].to_numpy(), confidence) * out["ls_sd"].to_numpy() / np.sqrt(
+    half = t_multiplier(out["n_seeds"].to_numpy(), options.confidence) * out["ls_sd"].to_numpy() / np.sqrt(
         out["n_seeds"].clip(lower=1).to_numpy())
     out["ci_low"] = out["loss_share"] - half
     out["ci_high"] = out["loss_share"] + half
     reason = np.select(
-        [out["model"] == reference_model,
+        [out["model"] == options.reference_model,
          out["full_value"].isna(),
          out["reference_value"].isna(),
          out["value"].isna(),
-         ~(out["gap"] > tolerance),
+         ~(out["gap"] > options.tolerance),
          out["gap_ci_low"] <= 0],
         [REASON_REFERENCE, REASON_NO_FULL, REASON_NO_REFERENCE, REASON_NO_VALUE, REASON_GAP, REASON_GAP_CI],
         default="",

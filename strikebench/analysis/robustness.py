@@ -25,7 +25,7 @@ import pandas as pd
 from strikebench.analysis.aggregate import (
     as_results_table, attach_full_data, is_full_data, sign_of, summarise_cells, t_interval,
 )
-from strikebench.analysis.gap import REFERENCE_MODEL, loss_share_frames
+from strikebench.analysis.gap import LossShareOptions, loss_share_frames
 from strikebench.analysis.table import CELL_KEYS, CURVE_KEYS, PER_USER_KEYS, SEED, VALUE
 
 _TOL = 1e-9
@@ -40,16 +40,15 @@ def _interpolate(ps: np.ndarray, ys: np.ndarray, p: float) -> float:
     return float(np.interp(p, ps, ys))
 
 
-def loss_share_at(table: pd.DataFrame, p: float = 0.3, reference_model: str = REFERENCE_MODEL,
-                  confidence: float = 0.95, **loss_share_kwargs) -> pd.DataFrame:
+def loss_share_at(table: pd.DataFrame, p: float = 0.3,
+                  options: LossShareOptions = LossShareOptions()) -> pd.DataFrame:
     """L(p) per curve, interpolated where p is not a measured participation.
 
     Returns ``CURVE_KEYS + [participation, loss_share, ci_low, ci_high, n_seeds, interpolated,
     reason]``. ``reason`` is "" where L is defined, the loss-share reason where the curve has no
     defined L at p, or "p=… outside the measured participations [a, b]".
     """
-    summary, per_seed = loss_share_frames(as_results_table(table), reference_model,
-                                          confidence=confidence, **loss_share_kwargs)
+    summary, per_seed = loss_share_frames(as_results_table(table), options)
     rows = []
     for curve, points in summary.groupby(list(CURVE_KEYS), dropna=False, sort=True):
         entry = dict(zip(CURVE_KEYS, curve))
@@ -80,7 +79,7 @@ def loss_share_at(table: pd.DataFrame, p: float = 0.3, reference_model: str = RE
             _interpolate(s["participation"].to_numpy(float), s["loss_share"].to_numpy(float), p)
             for _, s in seeds.sort_values("participation").groupby(SEED)
         ]
-        _, low, high, n = t_interval(per_seed_at, confidence)
+        _, low, high, n = t_interval(per_seed_at, options.confidence)
         half = (high - low) / 2 if n >= 2 else np.nan
         entry.update(loss_share=point, ci_low=point - half, ci_high=point + half, n_seeds=n,
                      interpolated=True)

@@ -40,6 +40,21 @@ class PairedTestResult:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class PairedComparison:
+    """Side A against side B on ``metric``, paired on ``pair_on``.
+
+    ``where`` filters both sides (e.g. ``{"dataset": "ml-100k", "participation": 0.3}``); ``a`` and
+    ``b`` add each side's own filter (e.g. ``{"model": "BPR"}`` / ``{"model": "Pop"}``).
+    """
+
+    metric: str
+    a: Mapping[str, object]
+    b: Mapping[str, object]
+    where: Mapping[str, object] | None = None
+    pair_on: Sequence[str] = ("seed", USER)
+
+
 def _select(df: pd.DataFrame, where: Mapping[str, object], side: str) -> pd.DataFrame:
     mask = np.ones(len(df), dtype=bool)
     for column, value in where.items():
@@ -55,29 +70,21 @@ def _select(df: pd.DataFrame, where: Mapping[str, object], side: str) -> pd.Data
     return out
 
 
-def paired_differences_per_user(
-    per_user: pd.DataFrame,
-    metric: str,
-    a: Mapping[str, object],
-    b: Mapping[str, object],
-    where: Mapping[str, object] | None = None,
-    pair_on: Sequence[str] = ("seed", USER),
-) -> pd.DataFrame:
-    """Pairs of side A and side B on ``pair_on`` with d = a - b (NaN pairs dropped).
+def paired_differences_per_user(per_user: pd.DataFrame, comparison: PairedComparison) -> pd.DataFrame:
+    """Pairs of side A and side B on ``comparison.pair_on`` with d = a - b (NaN pairs dropped).
 
-    ``where`` filters both sides (e.g. ``{"dataset": "ml-100k", "participation": 0.3}``); ``a`` and
-    ``b`` add each side's own filter (e.g. ``{"model": "BPR"}`` / ``{"model": "Pop"}``). Each side
-    must have one row per ``pair_on`` key, else the selection is ambiguous and an error says so.
-    Returns ``pair_on + [a, b, difference]``.
+    Each side must have one row per ``pair_on`` key, else the selection is ambiguous and an error
+    says so. Returns ``pair_on + [a, b, difference]``.
     """
+    metric = comparison.metric
     if not set(PER_USER_KEYS) | {USER, PARTICIPANT, metric} <= set(per_user.columns):
         per_user = validate_per_user_table(per_user, metrics=[metric])
     if metric not in per_user.columns:
         raise ResultsTableError(metric, "missing metric column")
-    pair_on = list(pair_on)
-    base = _select(per_user, where, "where") if where else per_user
+    pair_on = list(comparison.pair_on)
+    base = _select(per_user, comparison.where, "where") if comparison.where else per_user
     sides = []
-    for name, selection in (("a", a), ("b", b)):
+    for name, selection in (("a", comparison.a), ("b", comparison.b)):
         side = _select(base, selection, name)
         dup = side.duplicated(pair_on)
         if dup.any():
@@ -90,15 +97,8 @@ def paired_differences_per_user(
     return pairs.reset_index(drop=True)
 
 
-def paired_test(
-    per_user: pd.DataFrame,
-    metric: str,
-    a: Mapping[str, object],
-    b: Mapping[str, object],
-    where: Mapping[str, object] | None = None,
-    pair_on: Sequence[str] = ("seed", USER),
-    alternative: str = "two-sided",
-) -> PairedTestResult:
+def paired_test(per_user: pd.DataFrame, comparison: PairedComparison,
+                alternative: str = "two-sided") -> PairedTestResult:
     """Paired t-test and Wilcoxon signed-rank test of side A against side B.
 
     d_k = a_k - b_k over the n pairs; mean_difference = mean(d); t = mean(d) / (sd(d)/sqrt(n))
@@ -106,7 +106,7 @@ def paired_test(
     NaN when n < 2, and the Wilcoxon ones also when every difference is zero; the t ones when all
     differences are equal (zero variance).
     """
-    pairs = paired_differences_per_user(per_user, metric, a, b, where, pair_on)
+    pairs = paired_differences_per_user(per_user, comparison)
     d = pairs["difference"].to_numpy(float)
     n = len(d)
     mean = float(d.mean()) if n else float("nan")

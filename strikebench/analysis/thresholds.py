@@ -19,14 +19,14 @@ towards smaller p; read it together with ``n_seeds_never``.
 """
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from strikebench.analysis.aggregate import as_results_table
 from strikebench.analysis.crossing import crossing_table
-from strikebench.analysis.gap import REFERENCE_MODEL, loss_share_frames
+from strikebench.analysis.gap import LossShareOptions, loss_share_frames
 from strikebench.analysis.table import CELL_KEYS, CURVE_KEYS, SEED
 
 LEVELS: tuple[float, ...] = (0.25, 0.5, 0.75)
@@ -36,29 +36,26 @@ REASON_NEVER = "never reached"
 def participation_thresholds(
     table: pd.DataFrame,
     levels: Sequence[float] = LEVELS,
-    reference_model: str = REFERENCE_MODEL,
-    lower_is_better: Collection[str] | None = None,
-    baseline_group: str | None = None,
-    tolerance: float = 1e-9,
     ci: str = "t",
-    confidence: float = 0.95,
+    options: LossShareOptions = LossShareOptions(),
 ) -> pd.DataFrame:
     """Participation p_x at which the loss share L(p) first reaches each x in ``levels``.
 
     p_x = p_{i-1} + (x - L_{i-1}) (p_i - p_{i-1}) / (L_i - L_{i-1}) at the first p_i with L_i >= x
-    on the mean curve; NaN if never. CI from per-seed thresholds (module docstring).
+    on the mean curve; NaN if never. CI from per-seed thresholds (module docstring); L(p) as
+    ``options`` say (:class:`~strikebench.analysis.gap.LossShareOptions`).
     Returns ``CURVE_KEYS + [level, participation, ci_low, ci_high, n_seeds, n_seeds_never,
     reason]``, one row per curve and level.
     """
     table = as_results_table(table)
-    summary, per_seed = loss_share_frames(table, reference_model, lower_is_better, baseline_group,
-                                          tolerance, confidence)
+    summary, per_seed = loss_share_frames(table, options)
     defined = summary[summary["reason"] == ""]
     # only per-seed points of cells where the mean is defined
     per_seed = per_seed.merge(defined[list(CELL_KEYS)], on=list(CELL_KEYS), how="inner")
     curves = summary[list(CURVE_KEYS)].drop_duplicates().reset_index(drop=True)
     targets = curves.merge(pd.DataFrame({"level": [float(x) for x in levels]}), how="cross")
-    out = crossing_table(defined, per_seed, targets, CURVE_KEYS, "loss_share", "up", ci, confidence, SEED)
+    out = crossing_table(defined, per_seed, targets, CURVE_KEYS, "loss_share", "up", ci,
+                         options.confidence, SEED)
     out["reason"] = np.where(out["participation"].isna(), REASON_NEVER, "")
     # a curve with no defined point: carry the loss-share reason (e.g. "gap not positive")
     why = (summary[summary["reason"] != ""].groupby(list(CURVE_KEYS), dropna=False)["reason"].first()

@@ -22,6 +22,22 @@ def validate(cfg) -> None:
     if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool):
         raise ConfigError("seed", f"must be an integer, got {cfg.seed!r}")
     _data_path(cfg)
+    _strategy(cfg)
+
+
+def _strategy(cfg) -> None:
+    """One device, or Lightning DDP over ``trainer.devices`` processes (conf/trainer/ddp.yaml)."""
+    from strikebench.training.distributed import STRATEGIES
+
+    strategy, devices = str(cfg.trainer.get("strategy") or "auto"), cfg.trainer.devices
+    if strategy not in STRATEGIES:
+        raise ConfigError("trainer.strategy", f"unknown strategy {strategy!r}", ", ".join(STRATEGIES))
+    if not isinstance(devices, int) or isinstance(devices, bool) or devices < 1:
+        raise ConfigError("trainer.devices", f"must be a positive integer, got {devices!r}")
+    if strategy == "auto" and devices != 1:
+        raise ConfigError("trainer.devices", f"{devices} devices need trainer.strategy=ddp (trainer=ddp)", "1")
+    if strategy == "ddp" and str(cfg.trainer.get("data_path") or "recbole") != "recbole":
+        raise ConfigError("trainer.data_path", "the fast path is not tested under trainer.strategy=ddp", "recbole")
 
 
 def _data_path(cfg) -> None:

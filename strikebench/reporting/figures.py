@@ -63,36 +63,56 @@ def _band(ax, x, mean, low, high, style, label) -> None:
 def degradation_curves(table: pd.DataFrame, metric: str, title: str, out_dir: Path, stem: str,
                        styles: dict) -> list[str]:
     """Metric against p per model, one panel per group, mean with 95% t-interval bands."""
-    cells = summarise_cells(table, CELL_KEYS)
+    return _save(group_panels(summarise_cells(table, CELL_KEYS), metric, title, styles), out_dir, stem)
+
+
+def group_panels(cells: pd.DataFrame, metric: str, title: str, styles: dict, titles: dict = GROUP_TITLES):
+    """The figure of ``cells`` (model, group, participation, mean, ci_low, ci_high): the mean
+    against p per model with its band, one panel per group (all users, participants,
+    non-participants; ``titles`` names them). Shared with the sweep summary's plot."""
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), sharey=True, sharex=True)
     for ax, group in zip(axes, GROUPS):
         g = cells[cells["group"] == group]
         for model, t in g.groupby("model"):
             t = t.sort_values("participation").dropna(subset=["mean"])
             _band(ax, t["participation"], t["mean"], t["ci_low"], t["ci_high"], styles[model], model)
-        ax.set_title(GROUP_TITLES[group])
+        ax.set_title(titles[group])
         _x_axis(ax, cells["participation"])
     axes[0].set_ylabel(f"{metric} (holdout test set)")
     axes[0].legend(fontsize=8)
     fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def _one_panel(frame: pd.DataFrame, by: list[str], y: str, label: str, styles: dict):
+    """A one-panel figure of ``y`` against p with CI bands, one curve per ``by`` group (the model
+    first), labelled by formatting ``label`` with the group's keys; curves with no defined ``y``
+    are left out."""
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for key, t in frame.groupby(by):
+        t = t.sort_values("participation").dropna(subset=[y])
+        if len(t):
+            _band(ax, t["participation"], t[y], t["ci_low"], t["ci_high"], styles[key[0]],
+                  label.format(**dict(zip(by, key))))
+    return fig, ax
+
+
+def _save_one_panel(fig, ax, participations, ylabel: str, title: str, out_dir: Path, stem: str) -> list[str]:
+    ax.set_ylabel(ylabel)
+    _x_axis(ax, participations)
+    ax.legend(fontsize=8)
+    ax.set_title(title)
     fig.tight_layout()
     return _save(fig, out_dir, stem)
 
 
 def loss_share_curves(loss: pd.DataFrame, title: str, out_dir: Path, stem: str, styles: dict) -> list[str]:
     """L(p) per model (group all), with CI bands; L = 1 is the reference model's level."""
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    for model, t in loss.groupby("model"):
-        t = t.sort_values("participation").dropna(subset=["loss_share"])
-        if len(t):
-            _band(ax, t["participation"], t["loss_share"], t["ci_low"], t["ci_high"], styles[model], model)
+    fig, ax = _one_panel(loss, ["model"], "loss_share", "{model}", styles)
     ax.axhline(1.0, color="grey", linewidth=0.8, linestyle=":")
-    ax.set_ylabel("L(p): share of the personalisation gap lost")
-    _x_axis(ax, loss["participation"])
-    ax.legend(fontsize=8)
-    ax.set_title(title)
-    fig.tight_layout()
-    return _save(fig, out_dir, stem)
+    return _save_one_panel(fig, ax, loss["participation"], "L(p): share of the personalisation gap lost", title,
+                           out_dir, stem)
 
 
 def group_bars(changes: pd.DataFrame, title: str, out_dir: Path, stem: str, styles: dict) -> list[str]:
@@ -147,17 +167,8 @@ def company_curves(table: pd.DataFrame, metric: str, title: str, out_dir: Path, 
 
 def dlp_curves(dlp: pd.DataFrame, title: str, out_dir: Path, stem: str, styles: dict) -> list[str]:
     """DLP against p per model and variant (holdout view, all users)."""
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    for (model, variant), t in dlp.groupby(["model", "variant"]):
-        t = t.sort_values("participation").dropna(subset=["dlp"])
-        if len(t):
-            _band(ax, t["participation"], t["dlp"], t["ci_low"], t["ci_high"], styles[model], f"{model} ({variant})")
-    ax.set_ylabel("Data Leverage Power")
-    _x_axis(ax, dlp["participation"])
-    ax.legend(fontsize=8)
-    ax.set_title(title)
-    fig.tight_layout()
-    return _save(fig, out_dir, stem)
+    fig, ax = _one_panel(dlp, ["model", "variant"], "dlp", "{model} ({variant})", styles)
+    return _save_one_panel(fig, ax, dlp["participation"], "Data Leverage Power", title, out_dir, stem)
 
 
 def _short(label: str, width: int = 28) -> str:

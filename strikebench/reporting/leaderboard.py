@@ -20,7 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from strikebench.analysis import loss_share_per_seed, paired_test, participation_thresholds
+from strikebench.analysis import (
+    LossShareOptions, PairedComparison, loss_share_per_seed, paired_test, participation_thresholds,
+)
 from strikebench.analysis.aggregate import is_full_data, sign_of, t_interval
 from strikebench.analysis.robustness import degradation_auc, loss_share_at, per_user_loss_share
 from strikebench.reporting.formatting import MISSING, estimate, participation, pvalue
@@ -88,7 +90,8 @@ def _neighbour_tests(results: Results, scope: pd.DataFrame, ranked: pd.DataFrame
     pu = pu[(pu["dataset"] == dataset) & (pu["company"] == "incumbent") & (pu["view"] == view)
             & pu["model"].isin(order)]
     pu = pu[((pu["lever"] == lever) & (pu["selector"] == selector)) | is_full_data(pu["participation"])]
-    per_seed = loss_share_per_seed(scope[scope["dataset"] == dataset], reference_model=settings["reference_model"])
+    per_seed = loss_share_per_seed(scope[scope["dataset"] == dataset],
+                                   LossShareOptions(reference_model=settings["reference_model"]))
     at = per_seed[(per_seed["lever"] == lever) & (per_seed["selector"] == selector)
                   & np.isclose(per_seed["participation"], test_p, rtol=0, atol=_TOL)]
     gaps = at.assign(gap=sign_of(at["metric"]) * (at["full_value"] - at["reference_value"]))
@@ -98,7 +101,7 @@ def _neighbour_tests(results: Results, scope: pd.DataFrame, ranked: pd.DataFrame
     out = {}
     for a, b in zip(order, order[1:]):
         try:
-            result = paired_test(losses, metric, a={"model": a}, b={"model": b})
+            result = paired_test(losses, PairedComparison(metric, a={"model": a}, b={"model": b}))
         except ValueError as exc:  # e.g. a selection with no rows
             out[a] = {"vs": b, "test_p": test_p, "reason": str(exc)}
             continue
@@ -114,9 +117,9 @@ def leaderboard_table(results: Results, settings: dict) -> pd.DataFrame:
     p = float(lb["participation"])
     scope = _scope(results, settings, metric)
     competitor_levers = set(results.table.loc[results.table["company"] == "competitor", "lever"])
-    at_p = loss_share_at(scope, p, reference_model=settings["reference_model"], confidence=settings["confidence"])
-    thresholds = participation_thresholds(scope, levels=[lb["loss_level"]], reference_model=settings["reference_model"],
-                                          confidence=settings["confidence"])
+    options = LossShareOptions(reference_model=settings["reference_model"], confidence=settings["confidence"])
+    at_p = loss_share_at(scope, p, options)
+    thresholds = participation_thresholds(scope, levels=[lb["loss_level"]], options=options)
     auc = degradation_auc(scope)
     full = _full_data(scope)
     boards = []

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 
 from strikebench.analysis import (
-    back_in_time, boycott_summary, data_leverage_power, loss_share, participation_for_dlp,
-    participation_thresholds,
+    DLPOptions, LossShareOptions, back_in_time, boycott_summary, data_leverage_power, loss_share,
+    participation_for_dlp, participation_thresholds,
 )
 from strikebench.analysis.aggregate import is_full_data
 from strikebench.analysis.robustness import group_changes
@@ -77,7 +77,8 @@ def random_strike(doc, data, dataset, lever, metric, settings, styles, fig_dir, 
     # loss share needs the reference model's and every model's full data: the whole dataset's rows
     scope = data[(data["company"] == INCUMBENT) & (data["view"] == VIEW) & (data["metric"] == metric)]
     scope = scope[((scope["lever"] == lever) & (scope["selector"] == "random")) | is_full_data(scope["participation"])]
-    loss = loss_share(scope, reference_model=settings["reference_model"], confidence=settings["confidence"])
+    options = LossShareOptions(reference_model=settings["reference_model"], confidence=settings["confidence"])
+    loss = loss_share(scope, options)
     loss = loss[(loss["lever"] == lever) & (loss["selector"] == "random") & (loss["group"] == GROUP)]
     loss = loss.assign(cell=[estimate(r.loss_share, r.ci_low, r.ci_high, r.reason) for r in loss.itertuples()])
     acted = loss[loss["participation"] > 0]
@@ -90,9 +91,7 @@ def random_strike(doc, data, dataset, lever, metric, settings, styles, fig_dir, 
                                              _slug("loss_share", dataset, lever), styles),
                    "Loss share L(p) with 95% CI; the dotted line is the reference model's level.")
 
-    thresholds = participation_thresholds(scope, levels=settings["loss_levels"],
-                                          reference_model=settings["reference_model"],
-                                          confidence=settings["confidence"])
+    thresholds = participation_thresholds(scope, levels=settings["loss_levels"], options=options)
     thresholds = thresholds[(thresholds["lever"] == lever) & (thresholds["selector"] == "random")
                             & (thresholds["group"] == GROUP)]
     thresholds = thresholds.assign(level=[f"L = {x:g}" for x in thresholds["level"]],
@@ -191,8 +190,9 @@ def transfer(doc, table, dataset, lever, metric, settings, styles, fig_dir, add_
     variants = {lever: variants[base]}
     scope = table[(table["dataset"] == dataset) & (table["metric"] == metric) & (table["group"] == GROUP)]
     scope = scope[(scope["lever"] == lever) | is_full_data(scope["participation"])]
-    dlp = data_leverage_power(scope, reference_model=settings["reference_model"], variants=variants,
-                              confidence=settings["confidence"])
+    options = DLPOptions(reference_model=settings["reference_model"], variants=variants,
+                         confidence=settings["confidence"])
+    dlp = data_leverage_power(scope, options)
     dlp = dlp[(dlp["lever"] == lever) & (dlp["participation"] > 0)]
     doc.text(f"Data Leverage Power, variant `{variants[lever]}` (W = {settings['reference_model']} on full data, "
              "B = the incumbent's same model on full data), all users.")
@@ -207,8 +207,7 @@ def transfer(doc, table, dataset, lever, metric, settings, styles, fig_dir, add_
             add_figure(figures.dlp_curves(v, f"{dataset}, {lever}: DLP ({view} view)", fig_dir,
                                           _slug("dlp", dataset, lever), styles),
                        "Data Leverage Power against participation, 95% CI over seeds.")
-    needed = participation_for_dlp(scope, levels=settings["dlp_levels"], reference_model=settings["reference_model"],
-                                   variants=variants, confidence=settings["confidence"])
+    needed = participation_for_dlp(scope, levels=settings["dlp_levels"], options=options)
     needed = needed[needed["lever"] == lever]
     if not needed.empty:
         # a curve with no defined DLP at all: say why (e.g. "best not better than worst"), not "never reached"

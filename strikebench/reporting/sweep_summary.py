@@ -18,6 +18,9 @@ from strikebench.results.keys import cell_key
 from strikebench.results.table import record_keys
 
 GROUPS = ("all", "participants", "non_participants")
+# the quick start's strike deletes the participants' data: popularity is all they get
+GROUP_TITLES = {"all": "all users", "participants": "participants (no data left: popularity)",
+                "non_participants": "non-participants"}
 
 
 def baseline_key(record: dict) -> str:
@@ -95,30 +98,32 @@ def format_table(table: pd.DataFrame, metric: str) -> str:
     return "\n".join(lines)
 
 
-def plot(table: pd.DataFrame, metric: str, path: Path) -> None:
-    import matplotlib
+def _curves(table: pd.DataFrame) -> pd.DataFrame:
+    """The table as the report's figures read it: a row per curve, group and p, band = mean ± sd.
 
-    matplotlib.use("Agg")
+    Column ``model`` names the curve: the model, with its lever and selector when the table has
+    several."""
+    several = table[["lever", "selector"]].drop_duplicates().shape[0] > 1
+    curve = table["model"] + " · " + table["lever"] + " · " + table["selector"] if several else table["model"]
+    frames = []
+    for group in GROUPS:
+        mean, sd = table[f"{group}_mean"], table[f"{group}_sd"]
+        frames.append(pd.DataFrame({"model": curve, "group": group, "participation": table["p"], "mean": mean,
+                                    "ci_low": mean - sd, "ci_high": mean + sd}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def plot(table: pd.DataFrame, metric: str, path: Path) -> None:
+    """The report's per-group panels of the table's curves, written as one PNG."""
     import matplotlib.pyplot as plt
 
-    titles = {"all": "all users", "participants": "participants (no data left: popularity)",
-              "non_participants": "non-participants"}
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4), sharey=True)
-    several = table[["lever", "selector"]].drop_duplicates().shape[0] > 1
-    for ax, group in zip(axes, GROUPS):
-        for (lever, selector, model), t in table.groupby(["lever", "selector", "model"]):
-            t = t.sort_values("p")
-            mean, sd = t[f"{group}_mean"], t[f"{group}_sd"].fillna(0)
-            label = f"{model} · {lever} · {selector}" if several else model
-            ax.plot(t["p"], mean, marker="o", label=label)
-            ax.fill_between(t["p"], mean - sd, mean + sd, alpha=0.2)
-        ax.set_title(titles[group])
-        ax.set_xlabel("participation p (share of the group acting)")
-        ax.grid(alpha=0.3)
-    axes[0].set_ylabel(f"{metric} (holdout test set)")
-    axes[0].legend()
-    fig.suptitle(f"{metric} under a data strike (mean ± sd over seeds)")
-    fig.tight_layout()
+    from strikebench.reporting import figures  # sets the Agg backend first
+
+    cells = _curves(table)
+    # one colour per curve: each curve is its own family for the report's styles
+    styles = figures.model_styles(cells.assign(family=cells["model"]))
+    fig = figures.group_panels(cells, metric, f"{metric} under a data strike (mean ± sd over seeds)", styles,
+                               GROUP_TITLES)
     fig.savefig(path, dpi=120)
     plt.close(fig)
 

@@ -18,6 +18,7 @@ from strikebench.data.interactions import InteractionData
 from strikebench.data.split import FixedSplit
 from strikebench.evaluation.evaluator import EvalContext
 from strikebench.levers.state import CompanyView
+from strikebench.training import distributed
 from strikebench.training import recbole_bridge as bridge
 from strikebench.training.module import RecBoleModule
 from strikebench.training.sharding import RankShard
@@ -32,6 +33,7 @@ class FitResult:
     best_valid: float | None
     seconds: float
     resumed_from_epoch: int | None = None  # set when training resumed from a checkpoint
+    world_size: int = 1  # processes that trained it (trainer=ddp)
 
 
 def fit_company(cfg, data: InteractionData, split: FixedSplit, view: CompanyView, device: str, work_dir: Path) -> FitResult:
@@ -53,7 +55,9 @@ def fit_company(cfg, data: InteractionData, split: FixedSplit, view: CompanyView
     phases = bridge.training_phases(model_name, config) if trainable else []
     if len(phases) > 1:
         loader = bridge.PhasedLoader(loader, phases)
-    if "ddp" in str(cfg.trainer.get("strategy") or ""):
+    # Models without gradient steps (Pop, ItemKNN, EASE) are built on one device by every rank.
+    data_parallel = trainable and distributed.is_data_parallel(cfg.trainer)
+    if data_parallel:
         loader = RankShard(loader)
 
     def scorer(rows):
@@ -93,7 +97,7 @@ def fit_company(cfg, data: InteractionData, split: FixedSplit, view: CompanyView
         trainer = L.Trainer(
             max_epochs=int(cfg.trainer.max_epochs) if trainable else 1,
             accelerator=str(cfg.trainer.accelerator),
-            devices=cfg.trainer.devices,
+            devices=cfg.trainer.devices if data_parallel else 1,
             callbacks=callbacks,
             logger=False,
             enable_checkpointing=validate,
@@ -103,7 +107,7 @@ def fit_company(cfg, data: InteractionData, split: FixedSplit, view: CompanyView
             limit_val_batches=None if validate else 0,
             check_val_every_n_epoch=int(cfg.trainer.eval_every),
             use_distributed_sampler=False,
-            strategy=str(cfg.trainer.get("strategy") or "auto"),
+            strategy="ddp" if data_parallel else "auto",
             default_root_dir=str(work_dir),
         )
         resume = ckpt_dir / "last.ckpt"
@@ -111,20 +115,22 @@ def fit_company(cfg, data: InteractionData, split: FixedSplit, view: CompanyView
         trainer.fit(module, train_dataloaders=loader, val_dataloaders=valid_loader if validate else None,
                     ckpt_path=str(resume) if resumed_from is not None else None)
 
-    best_epoch = best_valid = None
-    # Under forked DDP workers the parent's trainer never advanced: ask the last checkpoint.
-    epochs = int(trainer.current_epoch) or _epochs_in(ckpt_dir / "last.ckpt")
+    result = FitResult(model, score_fn, int(trainer.current_epoch), None, None, 0.0, resumed_from,
+                       int(trainer.world_size))
+    if not distributed.is_rank_zero():  # a data-parallel worker: rank 0 evaluates and owns the files
+        result.seconds = time.perf_counter() - started
+        return result
     if checkpoint is not None and checkpoint.best_model_path:
         state = torch.load(checkpoint.best_model_path, map_location=device, weights_only=True)
         module.load_state_dict(state["state_dict"])
         model.load_other_parameter(state.get("recbole_other_parameter"))
-        best_epoch = int(state["epoch"])
-        best_valid = _best_score(checkpoint, state)
+        result.best_epoch = int(state["epoch"])
+        result.best_valid = None if checkpoint.best_model_score is None else float(checkpoint.best_model_score)
     if not cfg.trainer.get("keep_checkpoints", False):
         shutil.rmtree(ckpt_dir, ignore_errors=True)
     model.eval()
-    return FitResult(model, score_fn, epochs, best_epoch, best_valid,
-                     time.perf_counter() - started, resumed_from)
+    result.seconds = time.perf_counter() - started
+    return result
 
 
 def _train_loader(cfg, config, data, view, split, sequential):
@@ -141,21 +147,6 @@ def _train_loader(cfg, config, data, view, split, sequential):
         raise ConfigError("trainer.data_path", f"{data_path!r} cannot train {cfg.model.name}: {reason}"
                           if data_path == "fast" else f"unknown data path {data_path!r}", "recbole, fast")
     return fast_data.train_loader(config, data, view.train, view.valid, split.test, sequential)
-
-
-def _best_score(checkpoint, state: dict) -> float | None:
-    """The best monitored value; under spawned/forked DDP workers only the checkpoint file has it."""
-    if checkpoint.best_model_score is not None:
-        return float(checkpoint.best_model_score)
-    for callback_state in state.get("callbacks", {}).values():
-        if isinstance(callback_state, dict) and callback_state.get("best_model_score") is not None:
-            return float(callback_state["best_model_score"])
-    return None
-
-
-def _epochs_in(path: Path) -> int:
-    epoch = _checkpoint_epoch(path) if path.is_file() else None
-    return 0 if epoch is None else epoch + 1
 
 
 def _checkpoint_epoch(path: Path) -> int | None:
@@ -184,6 +175,8 @@ class _quiet_lightning:
         warnings.filterwarnings("ignore", message=".*configure_optimizers.*returned `None`.*")
         warnings.filterwarnings("ignore", message=".*litlogger.*")
         warnings.filterwarnings("ignore", message=".*no `val_dataloader`.*")
+        # A resumed cell writes into the checkpoint folder of its earlier run, on purpose.
+        warnings.filterwarnings("ignore", message=".*Checkpoint directory .* exists and is not empty.*")
         return self
 
     def __exit__(self, *exc):

@@ -52,7 +52,7 @@ class RecBoleModule(L.LightningModule):
             return None
         if self.automatic_optimization:
             loss = self._loss(batch)
-            self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=1)
+            self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=1, sync_dist=True)
             return loss
         index, batch = batch
         phase = self.phases[index]
@@ -66,7 +66,7 @@ class RecBoleModule(L.LightningModule):
         loss = self._loss(batch, **phase.loss_kwargs)
         self.manual_backward(loss)
         optimizer.step()
-        self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=1)
+        self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=1, sync_dist=True)
         return None
 
     def _loss(self, batch, **kwargs):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from strikebench.analysis.dlp import (
-    REASON_INCUMBENT, REASON_NEVER, REASON_P, REASON_SCALE, data_leverage_power, dlp_per_seed,
+    REASON_INCUMBENT, REASON_NEVER, REASON_P, REASON_SCALE, DLPOptions, data_leverage_power, dlp_per_seed,
     participation_for_dlp,
 )
 from strikebench.analysis.table import ResultsTableError
@@ -87,38 +87,38 @@ def test_lower_is_better_metric(make_table):
     assert get(out, "transfer", 0.2)["dlp"] == pytest.approx(0.5)
     assert get(out, "transfer+strike", 0.2)["dlp"] == pytest.approx(0.1 / 0.15)
     # worst observed for rmse is the *largest* cell mean of MF: 1.00 (competitor)
-    out = data_leverage_power(make_table(rows_), worst="observed")
+    out = data_leverage_power(make_table(rows_), DLPOptions(worst="observed"))
     # strike: 1 - (0.95 - 1.00) / (0.90 - 1.00) = 0.5
     assert get(out, "strike", 0.2)["worst"] == pytest.approx(1.00)
     assert get(out, "strike", 0.2)["dlp"] == pytest.approx(0.5)
     # CDC + strike with an incumbent no better than worst is undefined: (I - W) mirrored = -(0.95 - 0.94)
-    out = data_leverage_power(make_table(rows_), worst=0.94)
+    out = data_leverage_power(make_table(rows_), DLPOptions(worst=0.94))
     assert get(out, "transfer+strike", 0.2)["reason"] == REASON_INCUMBENT
     assert get(out, "transfer", 0.2)["reason"] == ""
     # and a best not better than worst: mirrored -(0.90 - 0.85) < 0
-    out = data_leverage_power(make_table(rows_), worst=0.85)
+    out = data_leverage_power(make_table(rows_), DLPOptions(worst=0.85))
     assert get(out, "transfer", 0.2)["reason"] == REASON_SCALE
 
 
 def test_worst_observed_and_explicit(make_table):
     t = make_table(rows())
-    out = data_leverage_power(t, worst="observed")
+    out = data_leverage_power(t, DLPOptions(worst="observed"))
     # lowest MF cell mean in the holdout view: the competitor at p = 0, 0.10 -> same as Pop here
     assert get(out, "strike", 0.4)["worst"] == pytest.approx(0.10)
     t2 = make_table([x for x in rows() if not (x["lever"] == "transfer" and x["participation"] == 0.0)])
-    out = data_leverage_power(t2, worst="observed")
+    out = data_leverage_power(t2, DLPOptions(worst="observed"))
     # now the lowest MF cell is the incumbent of transfer+strike at p = 0.6 (0.20), any lever counts:
     # strike 1 - (0.28 - 0.20) / (0.40 - 0.20) = 0.6
     assert get(out, "strike", 0.4)["worst"] == pytest.approx(0.20)
     assert get(out, "strike", 0.4)["dlp"] == pytest.approx(0.6)
     # explicit numbers: (0.22 - 0.0) / (0.5 - 0.0) = 0.44 ; per metric mapping too
-    assert get(data_leverage_power(t, worst=0.0, best=0.5), "transfer", 0.2)["dlp"] == pytest.approx(0.44)
-    out = data_leverage_power(t, worst={"ndcg@10": 0.0}, best={"ndcg@10": 0.5})
+    assert get(data_leverage_power(t, DLPOptions(worst=0.0, best=0.5)), "transfer", 0.2)["dlp"] == pytest.approx(0.44)
+    out = data_leverage_power(t, DLPOptions(worst={"ndcg@10": 0.0}, best={"ndcg@10": 0.5}))
     assert get(out, "transfer", 0.2)["dlp"] == pytest.approx(0.44)
     with pytest.raises(ResultsTableError, match="metric"):
-        data_leverage_power(t, worst={"hit@10": 0.0})
+        data_leverage_power(t, DLPOptions(worst={"hit@10": 0.0}))
     with pytest.raises(ValueError):
-        data_leverage_power(t, worst="lowest")
+        data_leverage_power(t, DLPOptions(worst="lowest"))
 
 
 def test_dlp_ci_from_seeds(make_table):

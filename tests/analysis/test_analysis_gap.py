@@ -4,7 +4,7 @@ import pytest
 
 from strikebench.analysis.gap import (
     REASON_GAP, REASON_GAP_CI, REASON_NO_FULL, REASON_NO_REFERENCE, REASON_REFERENCE,
-    loss_share, loss_share_per_seed, personalisation_gap,
+    LossShareOptions, loss_share, loss_share_per_seed, personalisation_gap,
 )
 
 T975_DF1 = 12.706204736174703
@@ -63,7 +63,7 @@ def test_configurable_reference_model(make_table):
     t = make_table(rows)
     assert cell(loss_share(t), p=0.5)["reason"] == REASON_NO_REFERENCE  # no "Pop"
     # (0.4 - 0.3) / (0.4 - 0.2) = 0.5
-    assert cell(loss_share(t, reference_model="ItemMean"), p=0.5)["loss_share"] == pytest.approx(0.5)
+    assert cell(loss_share(t, LossShareOptions(reference_model="ItemMean")), p=0.5)["loss_share"] == pytest.approx(0.5)
 
 
 def test_single_seed_has_value_but_no_ci(make_table):
@@ -137,7 +137,7 @@ def test_lower_is_better_metric_is_mirrored(make_table):
     rows = [dict(model="MF", participation=0.0, metric="err@10", value=0.2),
             dict(model="MF", participation=0.5, metric="err@10", value=0.3),
             dict(model="Pop", participation=0.0, metric="err@10", value=0.6)]
-    row = cell(loss_share(make_table(rows), lower_is_better={"err"}))
+    row = cell(loss_share(make_table(rows), LossShareOptions(lower_is_better={"err"})))
     # gap = 0.6 - 0.2 = 0.4 ; L = (0.2 - 0.3) / (0.2 - 0.6) = 0.25
     assert row["gap"] == pytest.approx(0.4) and row["loss_share"] == pytest.approx(0.25)
 
@@ -164,7 +164,7 @@ def test_groups_views_and_company_match(make_table):
     assert cell(out, p=0.3, group="all", view="company")["loss_share"] == pytest.approx(0.25)
     # participants: their own p = 0 group is empty -> undefined, unless compared with everyone's
     assert cell(out, p=0.3, group="participants")["reason"] == REASON_NO_FULL
-    out = loss_share(t, baseline_group="all")
+    out = loss_share(t, LossShareOptions(baseline_group="all"))
     # (0.5 - 0.2) / (0.5 - 0.1) = 0.75
     assert cell(out, p=0.3, group="participants")["loss_share"] == pytest.approx(0.75)
 

@@ -1,11 +1,14 @@
 """Paired t and Wilcoxon tests between two cells, paired by seed and user."""
 import math
+from dataclasses import replace
 
 import pandas as pd
 import pytest
 
-from strikebench.analysis.significance import paired_differences_per_user, paired_test
+from strikebench.analysis.significance import PairedComparison, paired_differences_per_user, paired_test
 from strikebench.analysis.table import ResultsTableError
+
+BPR_VS_POP = PairedComparison("ndcg@10", {"model": "BPR"}, {"model": "Pop"})
 
 
 def per_user():
@@ -22,7 +25,7 @@ def per_user():
 
 
 def test_paired_by_seed_and_user_by_hand():
-    res = paired_test(per_user(), "ndcg@10", {"model": "BPR"}, {"model": "Pop"})
+    res = paired_test(per_user(), BPR_VS_POP)
     # d = 0.1, 0.2, 0.3: n 3, mean 0.2, sd 0.1, t = 0.2 / (0.1 / sqrt(3)) = 3.4641016
     assert res.n == 3
     assert res.mean_difference == pytest.approx(0.2)
@@ -37,25 +40,26 @@ def test_paired_by_seed_and_user_by_hand():
 
 
 def test_pairs_table():
-    pairs = paired_differences_per_user(per_user(), "ndcg@10", {"model": "BPR"}, {"model": "Pop"})
+    pairs = paired_differences_per_user(per_user(), BPR_VS_POP)
     assert pairs[["seed", "user"]].values.tolist() == [[0, "u1"], [0, "u2"], [1, "u1"]]
     assert pairs["difference"].tolist() == pytest.approx([0.1, 0.2, 0.3])
 
 
 def test_degenerate_cases():
     df = per_user()
-    same = paired_test(df, "ndcg@10", {"model": "BPR"}, {"model": "BPR"})
+    same = paired_test(df, PairedComparison("ndcg@10", {"model": "BPR"}, {"model": "BPR"}))
     assert same.n == 4 and same.mean_difference == 0
     assert math.isnan(same.wilcoxon_pvalue) and math.isnan(same.t_pvalue)
-    one = paired_test(df, "ndcg@10", {"model": "BPR", "seed": 1}, {"model": "Pop", "seed": 2}, pair_on=["user"])
+    one = paired_test(df, PairedComparison("ndcg@10", {"model": "BPR", "seed": 1}, {"model": "Pop", "seed": 2},
+                                       pair_on=["user"]))
     assert one.n == 1 and math.isnan(one.t_statistic)
 
 
 def test_ambiguous_or_empty_selection():
     df = pd.concat([per_user(), per_user().assign(participation=0.5)])
     with pytest.raises(ResultsTableError, match="participation"):
-        paired_test(df, "ndcg@10", {"model": "BPR"}, {"model": "Pop"})
-    res = paired_test(df, "ndcg@10", {"model": "BPR"}, {"model": "Pop"}, where={"participation": 0.5})
+        paired_test(df, BPR_VS_POP)
+    res = paired_test(df, replace(BPR_VS_POP, where={"participation": 0.5}))
     assert res.n == 3
     with pytest.raises(ResultsTableError, match="matches no rows"):
-        paired_test(df, "ndcg@10", {"model": "SVD"}, {"model": "Pop"})
+        paired_test(df, PairedComparison("ndcg@10", {"model": "SVD"}, {"model": "Pop"}))
