@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from benchmarks.datasets import RECBOLE_SETTINGS
 from benchmarks.measure import run_stage
@@ -69,18 +68,9 @@ def measure(spec: dict, data_path: str, recbole_config, stages: dict, participat
         return company_views(recbole_config, data, split, state, device)
 
     repeats = int(spec.get("setup_repeats", 3))
-    dataset, _, _ = run_stage(stages, "sb.cell_setup", device, cell, repeats=repeats)
+    run_stage(stages, "sb.cell_setup", device, cell, repeats=repeats)
     stages["sb.cell_setup"]["participation"] = participation
     stages["sb.cell_setup"]["parts_seconds"] = parts(spec, recbole_config, data, split, strike_cfg, split_cfg)
-
-    from benchmarks import proposed_fixes
-
-    with proposed_fixes.applied():
-        fixed, _, _ = run_stage(stages, "sb.cell_setup_proposed_fixes", device, cell, repeats=repeats)
-        stages["sb.cell_setup_proposed_fixes"]["parts_seconds"] = parts(spec, recbole_config, data, split, strike_cfg,
-                                                                         split_cfg)
-    same = all(torch.equal(dataset.inter_feat[k], fixed.inter_feat[k]) for k in dataset.inter_feat.columns)
-    stages["sb.cell_setup_proposed_fixes"]["same_company_data"] = bool(same)
 
 
 def parts(spec, config, data, split, strike_cfg, split_cfg) -> dict:

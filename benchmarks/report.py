@@ -7,7 +7,6 @@ TRAIN_VARIANTS = ("recbole", "sb.recbole_lightning", "sb.fast_lightning", "sb.fa
 # name -> (numerator, denominator): stage names, "recbole_setup", or "epoch:<training variant>".
 RATIOS = {
     "cell_setup / recbole_setup (target <= 0.1)": ("sb.cell_setup", "recbole_setup"),
-    "cell_setup_proposed_fixes / recbole_setup": ("sb.cell_setup_proposed_fixes", "recbole_setup"),
     "recbole_epoch / fast_lightning_epoch (GPU target >= 4)": ("epoch:recbole", "epoch:sb.fast_lightning"),
     "fast_lightning_epoch / plain_torch_epoch (GPU target <= 1.5)": ("epoch:sb.fast_lightning", "epoch:plain_torch"),
     "fast_lightning_epoch / fast_plain_epoch (Lightning overhead)": ("epoch:sb.fast_lightning", "epoch:sb.fast_plain"),
@@ -39,7 +38,6 @@ def summarise(result: dict) -> dict:
     out = {
         "setup_s": {"recbole.create_dataset+data_preparation": recbole_setup,
                     "sb.cell_setup": sec.get("sb.cell_setup"),
-                    "sb.cell_setup_proposed_fixes": sec.get("sb.cell_setup_proposed_fixes"),
                     "sb.load_interactions": sec.get("sb.load_interactions"),
                     "sb.cached_arrays_load": sec.get("sb.cached_arrays_load")},
         "epoch_s": epoch,
@@ -73,7 +71,7 @@ def _f(value, spec="{:.2f}"):
 
 
 def table(results: list[dict]) -> str:
-    head = ("dataset", "model", "inter", "RB setup s", "SB cell s", "ratio", "fixed s", "ratio", "RB epoch", "SB+RBload L",
+    head = ("dataset", "model", "inter", "RB setup s", "SB cell s", "ratio", "RB epoch", "SB+RBload L",
             "SB fast L", "SB fast plain", "plain torch", "RB eval", "RB eval dflt", "SB eval", "eval x",
             "nDCG RB|SB-eval|fast", "RSS MB")
     rows = [head]
@@ -88,8 +86,6 @@ def table(results: list[dict]) -> str:
             r["spec"]["dataset"], r["spec"]["model"], f"{r['n_interactions']:,}",
             _f(s["setup_s"]["recbole.create_dataset+data_preparation"]), _f(s["setup_s"]["sb.cell_setup"], "{:.3f}"),
             _f(s["ratios"]["cell_setup / recbole_setup (target <= 0.1)"], "{:.3f}"),
-            _f(s["setup_s"]["sb.cell_setup_proposed_fixes"], "{:.3f}"),
-            _f(s["ratios"]["cell_setup_proposed_fixes / recbole_setup"], "{:.3f}"),
             _f(e.get("recbole")) + ("*" if r["spec"].get("train_steps") else ""), _f(e.get("sb.recbole_lightning")), _f(e.get("sb.fast_lightning")),
             _f(e.get("sb.fast_plain")), _f(e.get("plain_torch")),
             _f(v["recbole.evaluate"]), _f(v["recbole.evaluate_default_batch"]), _f(v["sb.evaluate"], "{:.3f}"),
@@ -102,8 +98,7 @@ def table(results: list[dict]) -> str:
     lines = [" | ".join(str(c).rjust(w) for c, w in zip(row, widths)) for row in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))
     lines.append("seconds; RB = RecBole's pipeline, SB = strikebench; L = through the Lightning module; "
-                 "* = extrapolated from the first batches of the epoch; ratio = SB cell setup / RB setup "
-                 "(fixed: with benchmarks/proposed_fixes.py); "
+                 "* = extrapolated from the first batches of the epoch; ratio = SB cell setup / RB setup; "
                  "eval x = RB eval / SB eval at the same users per batch; dflt = RecBole's default eval_batch_size")
     return "\n".join(lines)
 

@@ -70,7 +70,16 @@ def check_split_for(model_name: str, split_cfg) -> None:
 def company_dataset(data: InteractionData, rows: np.ndarray):
     """A RecBole Dataset holding only ``rows``: same users, items and id maps as the full one."""
     dataset = data.recbole_dataset
-    return dataset.copy(dataset.inter_feat[torch.as_tensor(rows, dtype=torch.long)])
+    return dataset.copy(interaction_rows(dataset.inter_feat, rows))
+
+
+def interaction_rows(interaction, rows: np.ndarray):
+    """``interaction[rows]``, column by column: RecBole's Interaction.__getitem__ turns a tensor
+    index into a Python list first, 1.2 s of the per-cell setup at 4M rows."""
+    from recbole.data.interaction import Interaction
+
+    index = torch.as_tensor(np.ascontiguousarray(rows, dtype=np.int64))  # a reversed view works too
+    return Interaction({k: v[index] for k, v in interaction.interaction.items()})
 
 
 def time_ordered(data: InteractionData, rows: np.ndarray) -> np.ndarray:
@@ -113,7 +122,7 @@ def sequential_dataset(config, data: InteractionData, rows: np.ndarray):
 
     base = data.recbole_dataset
     ordered = time_ordered(data, rows)
-    inter = base.inter_feat[torch.as_tensor(ordered, dtype=torch.long)]
+    inter = interaction_rows(base.inter_feat, ordered)
     dataset = copy.copy(base)
     dataset.__class__ = SequentialDataset
     # _aug_presets adds list fields: give the copy its own field tables.
