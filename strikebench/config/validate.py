@@ -27,9 +27,9 @@ def validate(cfg) -> None:
 
 def _strategy(cfg) -> None:
     """One device, or Lightning DDP over ``trainer.devices`` processes (conf/trainer/ddp.yaml)."""
-    from strikebench.training.distributed import STRATEGIES
+    from strikebench.training.distributed import STRATEGIES, strategy_of
 
-    strategy, devices = str(cfg.trainer.get("strategy") or "auto"), cfg.trainer.devices
+    strategy, devices = strategy_of(cfg.trainer), cfg.trainer.devices
     if strategy not in STRATEGIES:
         raise ConfigError("trainer.strategy", f"unknown strategy {strategy!r}", ", ".join(STRATEGIES))
     if not isinstance(devices, int) or isinstance(devices, bool) or devices < 1:

@@ -40,5 +40,10 @@ def local_rank() -> int:
     return _first(LOCAL_RANK_VARIABLES)
 
 
+def strategy_of(trainer_cfg) -> str:
+    """``trainer.strategy``; configs written before the option existed mean one device."""
+    return str(trainer_cfg.get("strategy") or "auto")
+
+
 def is_data_parallel(trainer_cfg) -> bool:
-    return str(trainer_cfg.get("strategy") or "auto") == "ddp"
+    return strategy_of(trainer_cfg) == "ddp"
