@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from strikebench import compat
-from strikebench.data.recbole_settings import INTERACTION_SETTINGS as TINY_SETTINGS
+from benchmarks.recbole_settings import INTERACTION_SETTINGS as TINY_SETTINGS
 
 compat.apply()
 

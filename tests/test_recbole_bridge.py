@@ -1,4 +1,4 @@
-"""recbole_bridge.company_dataset gives the Dataset RecBole's own row indexing gives."""
+"""training.company_data.company_dataset gives the Dataset RecBole's own row indexing gives."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from strikebench.training import recbole_bridge as bridge
+from strikebench.training.company_data import company_dataset
 
 
 def recbole_company_dataset(data, rows):
@@ -50,7 +50,7 @@ def test_company_dataset_equals_recbole_indexing(tiny_data, pick):
             "all_reversed": np.arange(n)[::-1],
             "one": np.array([n - 2]),
             "none": np.zeros(0, dtype=np.int64)}[pick]
-    ours = bridge.company_dataset(data, rows)
+    ours = company_dataset(data, rows)
     theirs = recbole_company_dataset(data, rows)
     assert ours.inter_feat["item_list"].shape == (len(rows), 5)
     assert_same_dataset(ours, theirs, data.recbole_dataset)
@@ -61,5 +61,5 @@ def test_company_dataset_equals_recbole_indexing(tiny_data, pick):
 def test_company_dataset_equals_recbole_indexing_on_ml100k(ml100k):
     data, split = ml100k
     rows = np.random.default_rng(1).permutation(np.concatenate([split.train, split.valid]))[: len(split.train)]
-    assert_same_dataset(bridge.company_dataset(data, rows), recbole_company_dataset(data, rows),
+    assert_same_dataset(company_dataset(data, rows), recbole_company_dataset(data, rows),
                         data.recbole_dataset)

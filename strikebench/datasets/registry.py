@@ -8,7 +8,6 @@ from __future__ import annotations
 import importlib.resources
 import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import yaml
 
 import strikebench
 from strikebench.errors import ConfigError, DataError
+from strikebench.results.atomic import new_temporary_dir, publish_directory
 
 SOURCES = ("bundled", "download", "manual", "synthetic")
 ARCHIVES = ("zip", "tar.gz", None)
@@ -96,6 +96,12 @@ def validate_config(cfg: dict, where: str = "dataset") -> dict:
     return cfg
 
 
+def check_source(dataset_cfg) -> None:
+    """The cell's ``dataset.source`` is one the registry knows, before anything is read."""
+    if dataset_cfg.get("source") not in SOURCES:
+        raise ConfigError("dataset.source", f"unknown source {dataset_cfg.get('source')!r}", ", ".join(SOURCES))
+
+
 def bundled_dir(name: str) -> Path:
     """The copy of a dataset shipped inside the recbole wheel (RecBole ships ml-100k)."""
     return Path(str(importlib.resources.files("recbole") / "dataset_example" / name))
@@ -145,17 +151,14 @@ def _generate_once(cfg: dict, path: Path) -> None:
     from strikebench.datasets.synthetic import generate
 
     final = path.parent  # <data_root>/synthetic-<hash>
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=final.parent))
-    os.chmod(tmp, 0o755)  # mkdtemp makes it private; the data root may be shared
+    tmp = new_temporary_dir(final)
+    inter = f"{cfg['name']}.inter"
     try:
         generate(dict(cfg["synthetic"]), tmp / path.name, cfg["name"])
-        try:
-            os.rename(tmp, final)
+        try:  # first rename wins: another job generating the same parameters made the same files
+            publish_directory(tmp, final, complete=lambda folder: (folder / path.name / inter).is_file())
         except OSError as exc:
-            if not (path / f"{cfg['name']}.inter").is_file():  # not a concurrent winner: real error
-                raise DataError(f"cannot put generated data in {final} ({exc}); "
-                                f"remove {final} and retry") from exc
+            raise DataError(f"cannot put generated data in {final} ({exc}); remove {final} and retry") from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -59,11 +59,9 @@ def machine_fingerprint() -> dict:
 
 def is_deterministic(model_name: str) -> bool:
     """True for models with no trainable step (RecBole's TRADITIONAL type: Pop, ItemKNN, EASE ...)."""
-    from recbole.utils import ModelType
+    from strikebench.training.models import has_gradient_step
 
-    from strikebench.training.recbole_bridge import model_class
-
-    return getattr(model_class(model_name), "type", None) == ModelType.TRADITIONAL
+    return not has_gradient_step(model_name)
 
 
 def cell_entry(record: dict, deterministic: bool) -> dict:
