@@ -17,8 +17,8 @@ FAST_CASES = {
     "bpr, popularity sampling": (["model=bpr", "model.neg_sampling.distribution=popularity"], False),
     "bpr, dynamic sampling": (["model=bpr", "model.neg_sampling.dynamic=true", "model.neg_sampling.candidate_num=2"],
                               False),
-    "multivae with uniform sampling (listwise input)": (["model=multivae", "model.neg_sampling={distribution: uniform}"],
-                                                        False),
+    "listwise input with uniform sampling": (["model=multivae", "model.name=DiffRec",
+                                              "model.neg_sampling={distribution: uniform}"], False),
     "gru4rec (sequential)": (["model=gru4rec", "split=sequential"], False),
 }
 

@@ -32,7 +32,7 @@ def company_train_loader(cfg, config, data: InteractionData, train_rows, valid_r
     from strikebench.training.fast import company as fast_data
     from strikebench.training.fast.loader import unsupported_reason
 
-    reason = "sequential models" if sequential else unsupported_reason(config)
+    reason = unsupported_reason(config)  # validation asked the same rule before anything was loaded
     if data_path != "fast" or reason:
         raise ConfigError("trainer.data_path", f"{data_path!r} cannot train {cfg.model.name}: {reason}"
                           if data_path == "fast" else f"unknown data path {data_path!r}", ", ".join(DATA_PATHS))
