@@ -70,10 +70,14 @@ def back_in_time(
     participation, ci_low, ci_high, n_seeds, n_seeds_never, method, reason]``.
     """
     table = as_results_table(table).reset_index(drop=True)
+    keys = list(CURVE_KEYS) + ["reference_model", "year"]
+    columns = keys[:-2] + ["reference_model", "year", "reference_value", "participation",
+                           "ci_low", "ci_high", "n_seeds", "n_seeds_never", "method", "reason"]
     frames = [_against(table, model, year, lower_is_better)
               for model, year in _ladder_frame(ladder).itertuples(index=False)]
+    if table.empty or not frames:
+        return pd.DataFrame(columns=columns)
     rows = pd.concat(frames, ignore_index=True)
-    keys = list(CURVE_KEYS) + ["reference_model", "year"]
     rows["_y"] = rows["_good"] - rows["_level"]
     mean_curve = summarise_cells(rows, keys + ["participation"], "_y").rename(columns={"mean": "_y"})
     targets = rows.groupby(keys, dropna=False).agg(reference_value=("_r", "mean")).reset_index()
@@ -87,8 +91,6 @@ def back_in_time(
     undefined = out["reason"].isin([REASON_SELF, REASON_NO_SAME_USERS, REASON_NO_REFERENCE])
     out.loc[undefined, ["participation", "ci_low", "ci_high"]] = np.nan
     out.loc[undefined, ["n_seeds", "n_seeds_never"]] = 0
-    columns = keys[:-2] + ["reference_model", "year", "reference_value", "participation",
-                           "ci_low", "ci_high", "n_seeds", "n_seeds_never", "method", "reason"]
     return out[columns].reset_index(drop=True)
 
 

@@ -140,6 +140,7 @@ def baseline_or_full_data(rows: pd.DataFrame, same_users: np.ndarray, full_data:
 
 
 __all__ = [
-    "GROUP_MEMBERS", "MEMBER_KEYS", "REASON_NO_SAME_USERS", "REFERENCE_KEYS", "baseline_column", "baseline_or_full_data",
+    "GROUP_MEMBERS", "MEMBER_KEYS", "REASON_NO_SAME_USERS", "REFERENCE_KEYS", "baseline_column",
+    "baseline_or_full_data",
     "group_baselines", "same_user_values", "with_group_baselines",
 ]

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from strikebench.analysis.aggregate import (
-    as_results_table, attach_full_data, is_full_data, sign_of, summarise_cells, t_interval,
+    T_OVER_SEEDS, as_results_table, attach_full_data, is_full_data, sign_of, summarise_cells, t_interval,
 )
 from strikebench.analysis.gap import LossShareOptions, loss_share_frames
 from strikebench.analysis.table import CELL_KEYS, CURVE_KEYS, PER_USER_KEYS, SEED, VALUE, as_per_user
@@ -47,8 +47,8 @@ def loss_share_at(table: pd.DataFrame, p: float = 0.3,
     """L(p) per curve, interpolated where p is not a measured participation.
 
     Returns ``CURVE_KEYS + [participation, loss_share, ci_low, ci_high, n_seeds, interpolated,
-    reason]``. ``reason`` is "" where L is defined, the loss-share reason where the curve has no
-    defined L at p, or "p=… outside the measured participations [a, b]".
+    reason, method]`` (the CI: t over seeds). ``reason`` is "" where L is defined, the loss-share
+    reason where the curve has no defined L at p, or "p=… outside the measured participations [a, b]".
     """
     summary, per_seed = loss_share_frames(as_results_table(table), options)
     rows = []
@@ -88,7 +88,7 @@ def loss_share_at(table: pd.DataFrame, p: float = 0.3,
         rows.append(entry)
     columns = list(CURVE_KEYS) + ["participation", "loss_share", "ci_low", "ci_high", "n_seeds",
                                   "interpolated", "reason"]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=columns).assign(method=T_OVER_SEEDS)
 
 
 def degradation_auc(table: pd.DataFrame, lower_is_better=None) -> pd.DataFrame:

@@ -75,6 +75,17 @@ def _study(table: pd.DataFrame, reference: str, dlp_options: DLPOptions) -> dict
     notes: list[str] = []
     incumbent = table[table["company"] == "incumbent"]
     full = incumbent[is_full_data(incumbent["participation"])]
+    out = {"reference_model": reference, "models_on_full_data": sorted(set(full["model"])), "loss_share": [],
+           "thresholds": [], "back_in_time": [], "dlp": [], "dlp_achieves_at": [], "notes": notes}
+    if _has_transfer(table):
+        everyone = table[table["group"] == "all"]  # DLP as published: all users of each view
+        dlp = data_leverage_power(everyone, dlp_options)
+        achieves = participation_for_dlp(everyone, options=dlp_options)
+        out["dlp"] = _records(dlp[dlp["model"] != reference], COLUMNS["dlp"])
+        out["dlp_achieves_at"] = _records(achieves[achieves["model"] != reference], COLUMNS["dlp_achieves_at"])
+    if incumbent.empty:
+        notes.append("no incumbent rows: no loss share, thresholds or back in time")
+        return out
     if reference not in set(full["model"]):
         notes.append(f"no reference model {reference!r} on full data: loss shares are undefined "
                      f"(name one with --reference; models on full data: {', '.join(sorted(set(full['model'])))})")
@@ -85,17 +96,9 @@ def _study(table: pd.DataFrame, reference: str, dlp_options: DLPOptions) -> dict
     thresholds = _leave_out_groups(thresholds[thresholds["model"] != reference], notes)
     bit = back_in_time(incumbent, sorted(set(full["model"])))
     bit = _leave_out_groups(bit[bit["model"] != bit["reference_model"]], notes)
-    out = {"reference_model": reference, "models_on_full_data": sorted(set(full["model"])),
-           "loss_share": _records(loss, COLUMNS["loss_share"]),
-           "thresholds": _records(thresholds, COLUMNS["thresholds"]),
-           "back_in_time": _records(bit, COLUMNS["back_in_time"]),
-           "dlp": [], "dlp_achieves_at": [], "notes": notes}
-    if _has_transfer(table):
-        everyone = table[table["group"] == "all"]  # DLP as published: all users of each view
-        dlp = data_leverage_power(everyone, dlp_options)
-        achieves = participation_for_dlp(everyone, options=dlp_options)
-        out["dlp"] = _records(dlp[dlp["model"] != reference], COLUMNS["dlp"])
-        out["dlp_achieves_at"] = _records(achieves[achieves["model"] != reference], COLUMNS["dlp_achieves_at"])
+    out.update(loss_share=_records(loss, COLUMNS["loss_share"]),
+               thresholds=_records(thresholds, COLUMNS["thresholds"]),
+               back_in_time=_records(bit, COLUMNS["back_in_time"]))
     return out
 
 

@@ -60,7 +60,8 @@ def format_text(result: dict) -> str:
     """Every study's measures as plain-text tables (each row's interval: its ``method``)."""
     reference = result["reference_model"]
     worst, best = result["dlp_worst"], result["dlp_best"]
-    scale = "observed in each study" if worst is None and best is None else f"worst {worst}, best {best} (None: observed)"
+    scale = ("observed in each study" if worst is None and best is None
+             else f"worst {worst}, best {best} (None: observed)")
     out = [f"strikebench analyse: reference model {reference}; DLP worst / best {scale}.",
            "Intervals: 95% over seeds (Student-t over per-seed values); an undefined measure shows its reason.", ""]
     for study in result["studies"]:

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     except StrikebenchError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps(result, indent=2, allow_nan=False) if args.json else format_text(result), end="\n" if args.json else "")
+    print(json.dumps(result, indent=2, allow_nan=False) if args.json else format_text(result).rstrip("\n"))
     return 0
 
 

@@ -188,8 +188,8 @@ def test_participation_for_dlp_interpolated(make_table):
 
 def test_strikebench_lever_labels_need_no_options(make_table):
     # strikebench writes a lever with its settings; the variant is the name before them
-    labelled = [dict(x, lever={"transfer": "transfer(base_share=0.0)", "transfer+strike": "transfer+strike(base_share=0.0)"}
-                     .get(x["lever"], x["lever"])) for x in rows()]
+    names = {"transfer": "transfer(base_share=0.0)", "transfer+strike": "transfer+strike(base_share=0.0)"}
+    labelled = [dict(x, lever=names.get(x["lever"], x["lever"])) for x in rows()]
     out = data_leverage_power(make_table(labelled))
     row = get(out, "transfer(base_share=0.0)", 0.2)
     assert row["variant"] == "transfer" and row["dlp"] == pytest.approx(0.4)  # as for "transfer"
