@@ -108,7 +108,8 @@ def apply_strike_config(strike_cfg, seed: int, data: InteractionData, split: Fix
     lever = build_lever(strike_cfg.lever, BuildContext(split_cfg))
     state = lever(initial_state(data, split, participants))
     incumbent = state.companies["incumbent"]
-    if not incumbent.holds_data:  # docs/design.md rule 7; another company with no data is recorded as not applicable
+    # docs/design.md rule 8; another company with no data is recorded as not applicable
+    if not incumbent.holds_data:
         raise DataError(
             f"strike.participation={strike_cfg.participation}: the incumbent would hold no training data "
             f"at all; use a participation below 1 or a group that leaves some users"
