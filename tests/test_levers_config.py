@@ -97,12 +97,17 @@ def test_bad_values_are_refused_before_training(compose_cfg, ml100k, monkeypatch
 
 
 def test_a_temporal_strike_without_timestamps_names_the_time_field():
+    from strikebench.data.split import FixedSplit
     from strikebench.levers.build import BuildContext, build_lever
+    from strikebench.levers.participants import draw_participants
+    from strikebench.levers.state import initial_state
 
     data = SimpleNamespace(name="no-time", user=np.array([1, 2]), item=np.array([1, 2]), timestamp=None)
+    split = FixedSplit(train=np.array([0]), valid=np.array([], dtype=np.int64), test=np.array([1]))
     cfg = OmegaConf.create({"name": "temporal_strike", "company": "incumbent", "after": 10})
+    lever = build_lever(cfg, BuildContext(OmegaConf.create({"order": "TO"})))  # the config itself is fine
     with pytest.raises(ConfigError) as info:
-        build_lever(cfg, BuildContext(data, None, 0, OmegaConf.create({"order": "TO"})))
+        lever(initial_state(data, split, draw_participants(np.array([1, 2]), 0.5, 0, "all users")))
     assert info.value.field == "dataset.recbole.TIME_FIELD"
 
 

@@ -1,6 +1,6 @@
 """Top-k lists with strikebench's ranking rules, computed in torch on any device.
 
-Rules (DESIGN.md rule 4): items the user had in the company's train/valid are never ranked;
+Rules (docs/design.md rule 4): items the user had in the company's train/valid are never ranked;
 items with no interaction in the company's training data rank after all known items; ties
 break by item index (smaller first). Item 0 is RecBole's padding item and is never ranked.
 """
