@@ -19,7 +19,6 @@ from strikebench.errors import ConfigError, StrikebenchError
 from strikebench.results.failures import clear_failure, record_failure
 from strikebench.results.keys import cell_key
 from strikebench.results.record import CellRecord
-from strikebench.results.vocabulary import GROUPS
 from strikebench.tracking import log_cell
 from strikebench.training.distributed import is_data_parallel, is_rank_zero
 
@@ -77,10 +76,8 @@ def _describe(cfg) -> str:
 
 def headline(record: CellRecord, metric: str, company: str = "incumbent", view: str = "holdout") -> str:
     """``ndcg@10 all=0.1234, participants=n/a (0 users), ...``: one metric of one company per group."""
-    values = {row.group: row for row in record.metric_rows()
-              if (row.company, row.view, row.metric) == (company, view, metric)}
-    shown = [f"{g}={values[g].value:.4f}" if values[g].value is not None else f"{g}=n/a ({values[g].n_users} users)"
-             for g in GROUPS if g in values]
+    shown = [f"{row.group}={row.value:.4f}" if row.value is not None else f"{row.group}=n/a ({row.n_users} users)"
+             for row in record.metric_rows() if (row.company, row.view, row.metric) == (company, view, metric)]
     return f"{metric} " + ", ".join(shown)
 
 

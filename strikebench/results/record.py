@@ -5,9 +5,7 @@ including records written before a field existed. Every reader that lists the me
 results table, the leaderboard manifest, W&B, the command line) walks them through
 :meth:`CellRecord.metric_rows`, so they agree on what an empty group is: value None, n_users 0.
 
-The record counts what each lever removed, added (moved) or rewrote per company; the exact rows
-are in ``lever_rows.parquet`` beside record.json (see :mod:`strikebench.results.assemble`), so a
-reviewer can rebuild every company's train and valid data from the exported split.
+:mod:`strikebench.results.assemble` builds a record from what a cell computed.
 """
 from __future__ import annotations
 
