@@ -28,7 +28,7 @@ from strikebench.levers.state import initial_state
 from strikebench.levers.strike import Strike
 from strikebench.levers.temporal_strike import TemporalStrike
 from strikebench.levers.transfer import Competitor, Transfer, base_users
-from strikebench.results.record import lever_rows_table
+from strikebench.results.assemble import lever_rows_table
 
 SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 shares = st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.75, 1.0])

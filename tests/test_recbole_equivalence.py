@@ -17,7 +17,7 @@ def test_no_strike_metrics_equal_recbole_evaluator(model, compose_cfg, ml100k, t
     from recbole.data.utils import create_samplers, get_dataloader
     from recbole.trainer import Trainer
 
-    from strikebench.cell import preflight
+    from strikebench.app.cell import preflight
 
     cfg = compose_cfg([f"model={model}", "strike.participation=0", "trainer=tiny", "eval.ks=[5,10]"])
     data, split, state, device = preflight(cfg)

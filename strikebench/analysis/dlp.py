@@ -35,6 +35,7 @@ from strikebench.analysis.aggregate import (
 )
 from strikebench.analysis.crossing import crossing_table
 from strikebench.analysis.table import CELL_KEYS, SEED, VALUE, ResultsTableError
+from strikebench.results.vocabulary import VIEWS
 
 REFERENCE_MODEL = "Pop"
 #: lever name -> DLP variant
@@ -210,7 +211,7 @@ def dlp_per_seed(table: pd.DataFrame, options: DLPOptions = DLPOptions()) -> pd.
 def participation_for_dlp(
     table: pd.DataFrame,
     levels: Sequence[float] = DLP_LEVELS,
-    views: Sequence[str] = ("holdout", "company"),
+    views: Sequence[str] = VIEWS,
     ci: str = "t",
     options: DLPOptions = DLPOptions(),
 ) -> pd.DataFrame:
