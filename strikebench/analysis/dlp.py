@@ -37,6 +37,7 @@ from strikebench.analysis.aggregate import T_OVER_SEEDS, as_results_table, sign_
 from strikebench.analysis.crossing import RULES, level_crossings
 from strikebench.analysis.dlp_scale import best_values, is_observed_scale, worst_values
 from strikebench.analysis.table import CELL_KEYS, SEED, VALUE
+from strikebench.results.vocabulary import VIEWS
 
 REFERENCE_MODEL = "Pop"
 VARIANT_NAMES = ("transfer", "transfer+strike", "strike")
@@ -197,7 +198,7 @@ def dlp_per_seed(table: pd.DataFrame, options: DLPOptions = DLPOptions()) -> pd.
 def participation_for_dlp(
     table: pd.DataFrame,
     levels: Sequence[float] = DLP_LEVELS,
-    views: Sequence[str] = ("holdout", "company"),
+    views: Sequence[str] = VIEWS,
     ci: str = "t",
     options: DLPOptions = DLPOptions(),
 ) -> pd.DataFrame:

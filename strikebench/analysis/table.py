@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from strikebench.errors import StrikebenchError
+from strikebench.results.vocabulary import GROUPS, VIEWS
 
 # --- column names ---------------------------------------------------------------------------
 STUDY = "study"
@@ -53,8 +54,8 @@ STRING_COLUMNS: tuple[str, ...] = (
 #: Allowed values of the closed vocabularies.
 ALLOWED: dict[str, tuple[str, ...]] = {
     "company": ("incumbent", "competitor"),
-    "view": ("holdout", "company"),
-    "group": ("all", "participants", "non_participants"),
+    "view": VIEWS,
+    "group": GROUPS,
 }
 #: Keys of the per-user table (the results-table keys without ``group``), then ``user``.
 PER_USER_KEYS: tuple[str, ...] = tuple(k for k in KEYS if k not in ("group", "metric"))
