@@ -165,7 +165,7 @@ def test_removed_rows_vanish_from_a_users_sequence(tiny_data, tmp_path):
 
 @pytest.mark.parametrize("model", ["gru4rec", "sasrec", "bert4rec"])
 def test_sequential_models_refuse_a_random_order_split(model, compose_cfg):
-    from strikebench.config.validate import validate
+    from strikebench.app.validate import validate
 
     with pytest.raises(ConfigError, match=r"split\.order.*split=sequential"):
         validate(compose_cfg([f"model={model}"]))

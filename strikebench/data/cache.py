@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from strikebench.data.cache_keys import default_cache_root, plain
+from strikebench.config.plain import to_plain
+from strikebench.data.cache_keys import default_cache_root
 from strikebench.data.data_cache import CacheEntry, load_data_cached
 from strikebench.data.interactions import InteractionData, load_interactions
 from strikebench.data.split import FixedSplit
@@ -16,7 +17,7 @@ _SPLITS: dict[str, FixedSplit] = {}
 
 
 def dataset_key(dataset_cfg, data_root) -> str:
-    return json.dumps([plain(dataset_cfg), str(data_root)], sort_keys=True, default=str)
+    return json.dumps([to_plain(dataset_cfg), str(data_root)], sort_keys=True, default=str)
 
 
 def get_data(dataset_cfg, data_root, use_cache: bool = True) -> InteractionData:
@@ -25,7 +26,7 @@ def get_data(dataset_cfg, data_root, use_cache: bool = True) -> InteractionData:
     key = dataset_key(dataset_cfg, data_root)
     if key not in _DATA:
         directory = locate(dataset_cfg, data_root)
-        settings = plain(dataset_cfg.recbole)
+        settings = to_plain(dataset_cfg.recbole)
         if use_cache:
             _DATA[key], _ENTRIES[key], _ = load_data_cached(dataset_cfg.name, directory, settings,
                                                             default_cache_root(data_root))
@@ -37,7 +38,7 @@ def get_data(dataset_cfg, data_root, use_cache: bool = True) -> InteractionData:
 def get_split(dataset_cfg, data_root, split_cfg, use_cache: bool = True) -> tuple[InteractionData, FixedSplit]:
     data = get_data(dataset_cfg, data_root, use_cache)
     data_key = dataset_key(dataset_cfg, data_root)
-    key = data_key + json.dumps(plain(split_cfg), sort_keys=True)
+    key = data_key + json.dumps(to_plain(split_cfg), sort_keys=True)
     if key not in _SPLITS:
         _SPLITS[key] = load_split_cached(_ENTRIES.get(data_key), data, split_cfg)[0]  # None: plain make_split
     return data, _SPLITS[key]

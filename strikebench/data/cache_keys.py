@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from strikebench.config.plain import to_plain
 from strikebench.data.interactions import InteractionData
 
 FORMAT_VERSION = 1
@@ -23,18 +24,6 @@ def recbole_version() -> str:
     import recbole
 
     return str(getattr(recbole, "__version__", "?"))
-
-
-def plain(node):
-    """A plain dict (or None) from an OmegaConf node or a mapping: what keys and JSON files hold."""
-    try:
-        from omegaconf import OmegaConf
-
-        if OmegaConf.is_config(node):
-            return OmegaConf.to_container(node, resolve=True)
-    except ImportError:
-        pass
-    return dict(node) if node is not None else None
 
 
 def atomic_file_stats(name: str, data_dir: str | Path) -> list[list]:
@@ -67,7 +56,7 @@ def data_key(name: str, data_dir: str | Path, recbole_settings: dict, model: str
 
 def split_key(split_cfg) -> str:
     """Digest of the split config (seed, order, mode, ratios) and the split code's version."""
-    return _digest({"split_version": SPLIT_VERSION, "split": plain(split_cfg)})
+    return _digest({"split_version": SPLIT_VERSION, "split": to_plain(split_cfg)})
 
 
 def _digest(blob) -> str:

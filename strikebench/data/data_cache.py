@@ -18,14 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from strikebench.data.cache_keys import (
-    FORMAT_VERSION,
-    atomic_file_stats,
-    data_checksum,
-    data_key,
-    plain,
-    recbole_version,
-)
+from strikebench.config.plain import to_plain
+from strikebench.data.cache_keys import FORMAT_VERSION, atomic_file_stats, data_checksum, data_key, recbole_version
 from strikebench.data.interactions import InteractionData, load_interactions
 from strikebench.data.recorded_dataset import FeatTables, load_recorded
 from strikebench.data.table_codec import CacheInvalid, read_json, write_json
@@ -56,7 +50,7 @@ def load_data_cached(name: str, data_dir, recbole_settings: dict, cache_root, mo
     a plain ``load_interactions``); ``seconds`` per step, ``entry`` the directory, ``key`` the
     data key.
     """
-    settings = plain(recbole_settings) or {}
+    settings = to_plain(recbole_settings) or {}
     key = data_key(name, data_dir, settings, model)
     final = Path(cache_root).expanduser() / f"{name}-{key}"
     info: dict = {"key": key, "entry": str(final), "seconds": {}}

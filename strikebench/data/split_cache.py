@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from strikebench.data.cache_keys import SPLIT_VERSION, plain, split_key
+from strikebench.config.plain import to_plain
+from strikebench.data.cache_keys import SPLIT_VERSION, split_key
 from strikebench.data.data_cache import CacheEntry
 from strikebench.data.interactions import InteractionData
 from strikebench.data.split import FixedSplit, make_split, validate_split_config
@@ -63,7 +64,7 @@ def _store_split(final: Path, split: FixedSplit, split_cfg, checksum: str, rows:
     try:
         for part in PARTS:
             np.save(tmp / f"{part}.npy", np.asarray(getattr(split, part), dtype=np.int64), allow_pickle=False)
-        write_json(tmp / "meta.json", {"split_version": SPLIT_VERSION, "split": plain(split_cfg),
+        write_json(tmp / "meta.json", {"split_version": SPLIT_VERSION, "split": to_plain(split_cfg),
                                        "data_checksum": checksum, "rows": rows,
                                        "sizes": {p: int(len(getattr(split, p))) for p in PARTS}})
         info["split_published"] = publish_directory(tmp, final, replace="split_invalid" in info)

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 import strikebench
+from strikebench.config.plain import to_plain
 from strikebench.errors import ConfigError, DataError
 from strikebench.results.atomic import new_temporary_dir, publish_directory
 
@@ -55,13 +56,7 @@ def as_config(dataset) -> dict:
     """A plain, validated dict from a name, a mapping or an OmegaConf DictConfig."""
     if isinstance(dataset, str):
         return load_config(dataset)
-    try:
-        from omegaconf import DictConfig, OmegaConf
-
-        if isinstance(dataset, DictConfig):
-            dataset = OmegaConf.to_container(dataset, resolve=True)
-    except ImportError:  # omegaconf is only needed for Hydra configs
-        pass
+    dataset = to_plain(dataset)
     if not isinstance(dataset, Mapping):
         raise ConfigError("dataset", f"expected a name or a mapping, got {type(dataset).__name__}")
     return validate_config(dict(dataset))

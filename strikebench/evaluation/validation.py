@@ -18,18 +18,13 @@ def validation_metric(data, train_rows: np.ndarray, valid_rows: np.ndarray, moni
     """``monitor`` (``metric@k``, e.g. ``ndcg@10``) averaged over the users of ``valid_rows``.
 
     As on the test set: each user's training items are masked, and users without training
-    rows are ranked by the popularity in ``train_rows`` (DESIGN rule 4). ``data`` is the
+    rows are ranked by the popularity in ``train_rows`` (docs/design.md rule 4). ``data`` is the
     dataset as the company holds it (poisoned rows rewritten); users are scored in batches of
     ``batch_size``.
     """
     metric, _, k = str(monitor).partition("@")
-    ctx = EvalContext.build(
-        data.n_users, data.n_items,
-        eval_pairs=(data.user[valid_rows], data.item[valid_rows]),
-        history_pairs=(data.user[train_rows], data.item[train_rows]),
-        train_items=data.item[train_rows], train_users=data.user[train_rows],
-        ks=[int(k)], metrics=(metric,), device=device,
-    )
+    ctx = EvalContext.for_company(data, train_rows, (data.user[valid_rows], data.item[valid_rows]),
+                                  ks=[int(k)], metrics=(metric,), device=device)
     users = ctx.users()
     column = f"{metric}@{int(k)}"
 

@@ -35,7 +35,7 @@ def check_model(model_cfg, split_cfg, shipped_models: Sequence[str]) -> None:
 
 def check_split_for(model_name: str, split_cfg) -> None:
     """Sequential models learn from time-ordered sequences: they need a time-ordered split, and
-    one split serves every model of a study (DESIGN rule 1)."""
+    one split serves every model of a study (docs/design.md rule 1)."""
     if is_sequential(model_name) and split_cfg.get("order") != "TO":
         raise ConfigError(
             "split.order",

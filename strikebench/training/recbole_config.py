@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from strikebench import compat
+from strikebench.config.plain import to_plain
 
 
 def recbole_config_dict(cfg, device: str) -> dict:
     """Everything RecBole needs to know, from the strikebench config of one cell."""
     model = cfg.model
-    settings = dict(_plain(cfg.dataset.recbole))
-    settings.update(_plain(model.get("params") or {}))
+    settings = dict(to_plain(cfg.dataset.recbole))
+    settings.update(to_plain(model.get("params") or {}))
     settings.update(
         seed=int(cfg.seed),
         reproducibility=True,
@@ -18,7 +19,7 @@ def recbole_config_dict(cfg, device: str) -> dict:
         learning_rate=float(model.learning_rate),
         weight_decay=float(model.get("weight_decay") or 0.0),
         train_batch_size=int(model.train_batch_size),
-        train_neg_sample_args=_plain(model.get("neg_sampling")),
+        train_neg_sample_args=to_plain(model.get("neg_sampling")),
         metric_decimal_place=10,
         checkpoint_dir=str(cfg.get("work_dir", "checkpoints")),
         log_wandb=False,
@@ -30,13 +31,3 @@ def recbole_config_dict(cfg, device: str) -> dict:
 def recbole_config(cfg, dataset_name: str, device: str):
     """RecBole's Config of the cell's model on ``dataset_name`` (shims in force, clean argv)."""
     return compat.recbole_config(cfg.model.name, dataset_name, recbole_config_dict(cfg, device))
-
-
-def _plain(node):
-    from omegaconf import OmegaConf
-
-    if node is None:
-        return None
-    if OmegaConf.is_config(node):
-        return OmegaConf.to_container(node, resolve=True)
-    return node

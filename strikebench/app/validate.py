@@ -1,7 +1,7 @@
 """Check a cell's config before anything is loaded or trained, naming the field at fault.
 
 Each stage owns the checks of its own section, beside its code; this only calls them, in
-order, so that one rule lives in one place.
+order, so that one rule lives in one place. It sits in the app layer because it asks every stage.
 """
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from strikebench.datasets.registry import check_source
 from strikebench.errors import ConfigError
 from strikebench.evaluation.check import check_eval
 from strikebench.levers.build import check_strike_config
+from strikebench.levers.participants import check_participation
 from strikebench.training.check import check_model, check_trainer
 
 
 def validate(cfg) -> None:
-    _participation(cfg.strike.get("participation"))
+    check_participation(cfg.strike.get("participation"))  # first, as it always was
     check_model(cfg.model, cfg.split, config_options("model"))
     check_strike_config(cfg.strike, cfg.split)  # selector and lever fields, before any data is loaded
     check_source(cfg.dataset)
@@ -24,11 +25,3 @@ def validate(cfg) -> None:
     if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool):
         raise ConfigError("seed", f"must be an integer, got {cfg.seed!r}")
     check_trainer(cfg.trainer, cfg.model)
-
-
-def _participation(p) -> None:
-    # The levers' own check (check_strike_config) takes this over with the lever protocol.
-    if isinstance(p, bool) or not isinstance(p, (int, float)):
-        raise ConfigError("strike.participation", f"must be a number, got {p!r}", "0 <= p <= 1")
-    if not 0.0 <= float(p) <= 1.0:
-        raise ConfigError("strike.participation", f"{p} is outside [0, 1]", "0 <= p <= 1")
