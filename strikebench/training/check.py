@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from strikebench import compat
 from strikebench.errors import ConfigError
 from strikebench.training.distributed import STRATEGIES, strategy_of
 from strikebench.training.models import is_sequential, model_class
@@ -19,12 +20,12 @@ def check_model(model_cfg, split_cfg, shipped_models: Sequence[str]) -> None:
     name = model_cfg.get("name")
     allowed = ", ".join(shipped_models)
     try:
-        model_type = getattr(model_class(str(name)), "type", None)
+        kind = compat.model_type(str(name))
     except ValueError:
         raise ConfigError("model.name", f"unknown model {name!r}",
                           f"a config in conf/model ({allowed}), or the dotted path of a RecBole-style class") from None
-    if getattr(model_type, "name", None) not in SUPPORTED_MODEL_TYPES:
-        raise ConfigError("model.name", f"{name} is a {getattr(model_type, 'name', '?')} model, not supported yet",
+    if kind not in SUPPORTED_MODEL_TYPES:
+        raise ConfigError("model.name", f"{name} is a {kind or '?'} model, not supported yet",
                           f"general, traditional or sequential recommenders: {allowed}")
     for field in ("learning_rate", "train_batch_size"):
         value = model_cfg.get(field)

@@ -9,23 +9,14 @@ def model_class(model_name: str):
     return compat.model_class(model_name)
 
 
-def model_type(model_name: str):
-    """RecBole's ``ModelType`` of the model (None for a class that declares none)."""
-    return getattr(model_class(model_name), "type", None)
-
-
 def is_sequential(model_name: str) -> bool:
-    from recbole.utils import ModelType
-
-    return model_type(model_name) == ModelType.SEQUENTIAL
+    return compat.model_type(model_name) == "SEQUENTIAL"
 
 
 def has_gradient_step(model_name: str) -> bool:
     """False for RecBole's TRADITIONAL models (Pop, ItemKNN, EASE, ...): they fit in one pass over
     the data, without early stopping, and give the same model on every run."""
-    from recbole.utils import ModelType
-
-    return model_type(model_name) != ModelType.TRADITIONAL
+    return compat.model_type(model_name) != "TRADITIONAL"
 
 
 def build_model(model_name: str, config, train_dataset):

@@ -1,4 +1,5 @@
-"""training.company_data.company_dataset gives the Dataset RecBole's own row indexing gives."""
+"""A company's copies of the shared data: company_dataset gives the Dataset RecBole's own row
+indexing gives, and company_data points exactly the poisoned rows at their new items."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from strikebench.training.company_data import company_dataset
+from strikebench.training.company_data import company_data, company_dataset
 
 
 def recbole_company_dataset(data, rows):
@@ -63,3 +64,20 @@ def test_company_dataset_equals_recbole_indexing_on_ml100k(ml100k):
     rows = np.random.default_rng(1).permutation(np.concatenate([split.train, split.valid]))[: len(split.train)]
     assert_same_dataset(company_dataset(data, rows), recbole_company_dataset(data, rows),
                         data.recbole_dataset)
+
+
+def test_company_data_rewrites_exactly_the_poisoned_rows(tiny_data):
+    data = tiny_data
+    assert company_data(data, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)) is data  # no rewrites
+    rows, new_items = np.array([3, 17, 42]), np.array([5, 1, 9])
+    before = data.item.copy()
+    held = company_data(data, rows, new_items)
+    iid = data.recbole_dataset.iid_field
+    expected = before.copy()
+    expected[rows] = new_items
+    assert held.item.tolist() == expected.tolist()
+    assert held.recbole_dataset.inter_feat[iid].tolist() == expected.tolist()  # RecBole's table too
+    assert held.user is data.user and len(held) == len(data)
+    # The shared data is untouched, in the arrays and in RecBole's table.
+    assert data.item.tolist() == before.tolist()
+    assert data.recbole_dataset.inter_feat[iid].tolist() == before.tolist()
