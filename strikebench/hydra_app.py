@@ -11,7 +11,8 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from strikebench.cell import preflight, resolved_config, run_cell
-from strikebench.config.paths import CONF_DIR
+from strikebench.config.needs import check_command_line
+from strikebench.config.paths import CONF_SOURCE
 from strikebench.errors import ConfigError, StrikebenchError
 from strikebench.plan import plan_cells, save_sweep
 from strikebench.results import store
@@ -27,6 +28,7 @@ CELL_MARKER = "cell.json"  # written into each job's folder; the sweep summary r
 
 def preflight_all(overrides: list[str], multirun: bool) -> None:
     """Check every cell before any of them trains; raise StrikebenchError naming the field."""
+    check_command_line(overrides)  # a missing extra (wandb, slurm) before Hydra needs its plugin
     if not multirun:
         cfg = compose_cell(overrides)
         if not (cfg.resume and not cfg.force and store.is_done(cfg.results_dir, cell_key(resolved_config(cfg)))):
@@ -74,7 +76,7 @@ def _describe(cfg) -> str:
     return f"{cfg.model.name} {cfg.strike.lever.name} p={cfg.strike.participation} seed={cfg.seed}"
 
 
-@hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
+@hydra.main(config_path=CONF_SOURCE, config_name="config", version_base="1.3")
 def app(cfg: DictConfig) -> None:
     started = time.perf_counter()
     key = cell_key(resolved_config(cfg))
