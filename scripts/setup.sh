@@ -32,7 +32,7 @@ if ! "$venv/bin/python" -c 'import torch' 2>/dev/null; then
 fi
 
 if "$venv/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] < (3, 12))'; then
-  echo "setup: Python 3.12, installing recbole 1.2.1 without ray"
+  echo "setup: Python 3.12, installing recbole 1.2.1 without ray (pip then notes that recbole's ray, thop, plotly and tabulate are missing: strikebench never imports them)"
   "${pip[@]}" install --no-deps "recbole==1.2.1"
 fi
 
