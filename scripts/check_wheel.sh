@@ -13,7 +13,10 @@ constraints=()
 if [ -f "constraints/ci-$tag.txt" ]; then constraints=(-c "$PWD/constraints/ci-$tag.txt"); fi
 
 started=$SECONDS
-"$python" -m pip wheel --quiet --disable-pip-version-check --no-deps -w "$work/dist" .
+# Built from a copy: setuptools would reuse (and ship) what a stale build/ in the clone holds.
+mkdir "$work/source"
+cp -r pyproject.toml setup.py README.md strikebench conf "$work/source/"
+"$python" -m pip wheel --quiet --disable-pip-version-check --no-deps -w "$work/dist" "$work/source"
 wheel=("$work"/dist/strikebench-*.whl)
 "$python" -m venv "$work/venv"
 pip=("$work/venv/bin/python" -m pip --quiet --disable-pip-version-check)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -19,6 +20,7 @@ from strikebench.errors import StrikebenchError
 from strikebench.results.versions import CONSTRAINTS, constraints_reference
 
 REPO = Path(__file__).resolve().parents[1]
+PACKAGED = ("pyproject.toml", "setup.py", "README.md", "strikebench", "conf")  # what the wheel is built from
 WANDB_LINE = "logger=wandb needs the wandb extra: pip install 'strikebench[wandb]'"
 
 
@@ -32,10 +34,16 @@ def test_configs_resolve_from_the_installed_package(compose_cfg):
 
 
 def test_the_wheel_carries_every_config_file(tmp_path):
+    # Built from a copy: setuptools would reuse (and ship) what a stale build/ in the clone holds.
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in PACKAGED:
+        copy = shutil.copytree if (REPO / name).is_dir() else shutil.copy2
+        copy(REPO / name, source / name)
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                            "-w", str(tmp_path), str(REPO)], capture_output=True, text=True, timeout=300)
+                            "-w", str(tmp_path / "dist"), str(source)], capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stderr[-3000:]
-    (wheel,) = tmp_path.glob("strikebench-*.whl")
+    (wheel,) = (tmp_path / "dist").glob("strikebench-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     configs = {f"strikebench/conf/{p.relative_to(REPO / 'conf').as_posix()}" for p in (REPO / "conf").rglob("*.yaml")}
     assert len(configs) > 60 and "strikebench/conf/model/per_trainer/tiny/lightgcn.yaml" in configs
