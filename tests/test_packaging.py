@@ -145,3 +145,15 @@ def test_constraints_file_pins_ci_versions_and_the_manifest_names_it():
     assert constraints_reference() == {"file": "constraints/ci-py311.txt",
                                        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
                                        "install": "pip install -c constraints/ci-py311.txt ."}
+
+
+def test_a_checkout_without_the_config_package_reads_its_own_conf():
+    # An editable install made before conf/ was packaged (or the sources on sys.path) has no
+    # strikebench.conf: the repository's conf/ is used as a folder instead.
+    script = ("import sys; sys.modules['strikebench.conf'] = None\n"
+              "from strikebench.config import paths\n"
+              "from strikebench.sweep import compose_cell\n"
+              "print(paths.CONF_SOURCE, compose_cell(['model=pop']).model.name)")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.split() == [str(REPO / "conf"), "Pop"]
