@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python="${PYTHON:-python3}"
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+trap '(rm -rf "$work" &)' EXIT  # in the background: removing torch's files takes a minute on a busy disk
 tag="$("$python" -c 'import sys; print("py%d%d" % sys.version_info[:2])')"
 constraints=()
 if [ -f "constraints/ci-$tag.txt" ]; then constraints=(-c "$PWD/constraints/ci-$tag.txt"); fi
