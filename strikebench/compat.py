@@ -121,7 +121,7 @@ def _pop_exact_counts() -> None:
 def _admmslim_no_noise() -> None:
     # RecBole's ADMMSLIM adds uniform noise (up to 1e-5) to every score it returns, drawn from
     # torch's global generator: ties are broken at random, and scores depend on how many
-    # random numbers were drawn before. strikebench breaks ties by item index (DESIGN rule 4)
+    # random numbers were drawn before. strikebench breaks ties by item index (docs/design.md rule 4)
     # and scores must not depend on the evaluation batch, so its scores are returned as computed.
     from recbole.model.general_recommender import admmslim
 
@@ -185,6 +185,13 @@ def model_class(name: str):
         return get_model(name)
     except (ValueError, AttributeError, ImportError) as exc:
         raise ValueError(str(exc)) from None
+
+
+def model_type(name: str) -> str | None:
+    """RecBole's ``ModelType`` of a model as its name (``"GENERAL"``, ``"SEQUENTIAL"``,
+    ``"TRADITIONAL"`` ...), or None for a custom class that declares none."""
+    kind = getattr(model_class(name), "type", None)
+    return getattr(kind, "name", None)
 
 
 def recbole_config(model, dataset: str, config_dict: dict):

@@ -18,7 +18,7 @@ compat.apply()
 @pytest.fixture
 def compose_cfg(tmp_path):
     """compose_cfg(["model=pop", ...]) -> the cell config, writing results under tmp_path."""
-    from strikebench.sweep import compose_cell
+    from strikebench.app.sweep import compose_cell
 
     def _compose(overrides=(), results_dir=None):
         return compose_cell([f"results_dir={results_dir or tmp_path / 'results'}", *overrides])

@@ -10,7 +10,7 @@ from strikebench.results import store
 
 
 def strikebench(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "strikebench.cli", *args], capture_output=True, text=True, cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "strikebench", *args], capture_output=True, text=True, cwd=cwd,
                           timeout=600)
 
 

@@ -90,7 +90,7 @@ def test_clean_argv_hides_hydra_flags_from_recbole(tmp_path, tiny_data, monkeypa
 def test_running_a_cell_never_imports_recbole_quick_start(tmp_path):
     # quick_start imports ray, which breaks on current setuptools.
     code = (
-        "import sys; from strikebench.cli import main; "
+        "import sys; from strikebench.app.cli import main; "
         f"rc = main(['model=pop', 'strike.participation=0.1', 'trainer=tiny', 'results_dir={tmp_path}']); "
         "assert rc == 0; assert 'recbole.quick_start' not in sys.modules, 'quick_start imported'; "
         "assert 'ray' not in sys.modules, 'ray imported'"

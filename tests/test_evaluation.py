@@ -13,7 +13,7 @@ from strikebench.evaluation.evaluator import EvalContext, evaluate
 from strikebench.evaluation.history import UserItems
 from strikebench.evaluation.metrics import user_metrics
 from strikebench.evaluation.ranking import ranking_keys, top_k
-from strikebench.results.record import group_metrics
+from strikebench.results.assemble import group_metrics
 
 N_USERS, N_ITEMS = 3, 6  # ids 0 are RecBole's padding
 

@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from strikebench import compat
-from strikebench.cell import run_cell
-from strikebench.data.export import main as export_main
+from strikebench.app.cell import run_cell
+from strikebench.app.export import main as export_main
 
 METRICS = ["NDCG", "Recall", "Hit", "MRR", "Precision"]
 

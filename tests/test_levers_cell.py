@@ -7,11 +7,11 @@ import pytest
 
 from strikebench.levers.replay import replay
 from strikebench.results import store
-from strikebench.results.record import LEVER_ROWS
+from strikebench.results.assemble import LEVER_ROWS
 
 
 def run(compose_cfg, *overrides):
-    from strikebench.cell import run_cell
+    from strikebench.app.cell import run_cell
 
     cfg = compose_cfg(["model=pop", "trainer=tiny", *overrides])
     outcome = run_cell(cfg, log=lambda m: None)
@@ -53,7 +53,7 @@ def test_transfer_strike_record_shows_both_companies_and_the_moved_rows(compose_
 
 
 def test_poisoned_rows_reach_training_and_evaluation(compose_cfg, ml100k, monkeypatch):
-    from strikebench import cell
+    from strikebench.app import cell
 
     data, split = ml100k
     seen = {}

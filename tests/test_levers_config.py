@@ -83,7 +83,7 @@ WITH_DATA = [
 
 @pytest.mark.parametrize("overrides,field", WITH_DATA, ids=[" ".join(o) for o, _ in WITH_DATA])
 def test_bad_values_are_refused_before_training(compose_cfg, ml100k, monkeypatch, overrides, field):
-    from strikebench import cell
+    from strikebench.app import cell
 
     def no_training(*args, **kwargs):
         raise AssertionError("a model was trained")
@@ -97,17 +97,22 @@ def test_bad_values_are_refused_before_training(compose_cfg, ml100k, monkeypatch
 
 
 def test_a_temporal_strike_without_timestamps_names_the_time_field():
+    from strikebench.data.split import FixedSplit
     from strikebench.levers.build import BuildContext, build_lever
+    from strikebench.levers.participants import draw_participants
+    from strikebench.levers.state import initial_state
 
     data = SimpleNamespace(name="no-time", user=np.array([1, 2]), item=np.array([1, 2]), timestamp=None)
+    split = FixedSplit(train=np.array([0]), valid=np.array([], dtype=np.int64), test=np.array([1]))
     cfg = OmegaConf.create({"name": "temporal_strike", "company": "incumbent", "after": 10})
+    lever = build_lever(cfg, BuildContext(OmegaConf.create({"order": "TO"})))  # the config itself is fine
     with pytest.raises(ConfigError) as info:
-        build_lever(cfg, BuildContext(data, None, 0, OmegaConf.create({"order": "TO"})))
+        lever(initial_state(data, split, draw_participants(np.array([1, 2]), 0.5, 0, "all users")))
     assert info.value.field == "dataset.recbole.TIME_FIELD"
 
 
 def test_an_empty_group_stops_the_cell(compose_cfg, ml100k):
-    from strikebench.cell import preflight
+    from strikebench.app.cell import preflight
 
     cfg = compose_cfg(["model=pop", "strike.participation=0.3", "strike/selector=age",
                        "strike.selector.min=90", "strike.selector.max=99"])
@@ -116,7 +121,7 @@ def test_an_empty_group_stops_the_cell(compose_cfg, ml100k):
 
 
 def test_the_incumbent_left_with_nothing_is_still_an_error(compose_cfg, ml100k):
-    from strikebench.cell import preflight
+    from strikebench.app.cell import preflight
 
     cfg = compose_cfg(["model=pop", "strike.participation=1", "strike/lever=transfer_strike"])
     with pytest.raises(DataError, match="incumbent would hold no training data"):
@@ -124,7 +129,7 @@ def test_the_incumbent_left_with_nothing_is_still_an_error(compose_cfg, ml100k):
 
 
 def test_a_competitor_with_nothing_is_not_an_error(compose_cfg, ml100k):
-    from strikebench.cell import preflight
+    from strikebench.app.cell import preflight
 
     _, _, state, _ = preflight(compose_cfg(["model=pop", "strike.participation=0", "strike/lever=transfer"]))
     assert not state.companies["competitor"].holds_data

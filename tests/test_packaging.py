@@ -48,7 +48,7 @@ def test_the_wheel_carries_every_config_file(tmp_path):
     configs = {f"strikebench/conf/{p.relative_to(REPO / 'conf').as_posix()}" for p in (REPO / "conf").rglob("*.yaml")}
     assert len(configs) > 60 and "strikebench/conf/model/per_trainer/tiny/lightgcn.yaml" in configs
     assert configs <= names
-    assert "strikebench/conf/__init__.py" in names and "strikebench/cli.py" in names
+    assert "strikebench/conf/__init__.py" in names and "strikebench/app/cli.py" in names
     assert not any(n.startswith(("tests/", "benchmarks/", "conf/")) for n in names)
 
 
@@ -89,7 +89,7 @@ def test_python_312_gets_every_recbole_requirement_strikebench_imports():
 
 
 def test_missing_wandb_stops_the_command_line_before_anything_runs(tmp_path, monkeypatch, capsys):
-    from strikebench.cli import main
+    from strikebench.app.cli import main
 
     monkeypatch.setitem(sys.modules, "wandb", None)  # as if the wandb extra were not installed
     code = main(["model=pop", "logger=wandb", f"results_dir={tmp_path / 'r'}"])
@@ -152,7 +152,7 @@ def test_a_checkout_without_the_config_package_reads_its_own_conf():
     # strikebench.conf: the repository's conf/ is used as a folder instead.
     script = ("import sys; sys.modules['strikebench.conf'] = None\n"
               "from strikebench.config import paths\n"
-              "from strikebench.sweep import compose_cell\n"
+              "from strikebench.app.sweep import compose_cell\n"
               "print(paths.CONF_SOURCE, compose_cell(['model=pop']).model.name)")
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert run.returncode == 0, run.stderr[-3000:]

@@ -11,13 +11,13 @@ from strikebench.training.fit import fit_company
 
 
 # Pop is left out on purpose: its scores are counts with many exact ties, which torch.topk in
-# RecBole orders arbitrarily while strikebench breaks ties by item index (DESIGN.md rule 4).
+# RecBole orders arbitrarily while strikebench breaks ties by item index (docs/design.md rule 4).
 @pytest.mark.parametrize("model", ["bpr", "itemknn", "ease"])
 def test_no_strike_metrics_equal_recbole_evaluator(model, compose_cfg, ml100k, tmp_path):
     from recbole.data.utils import create_samplers, get_dataloader
     from recbole.trainer import Trainer
 
-    from strikebench.cell import preflight
+    from strikebench.app.cell import preflight
 
     cfg = compose_cfg([f"model={model}", "strike.participation=0", "trainer=tiny", "eval.ks=[5,10]"])
     data, split, state, device = preflight(cfg)

@@ -35,11 +35,11 @@ def tiny_results(tmp_path_factory) -> Path:
     if done.is_file():
         return results
     base.mkdir(parents=True, exist_ok=True)
-    run = subprocess.run([sys.executable, "-m", "strikebench.cli", *RANDOM_SWEEP, f"results_dir={results}"],
+    run = subprocess.run([sys.executable, "-m", "strikebench", *RANDOM_SWEEP, f"results_dir={results}"],
                          capture_output=True, text=True, cwd=base, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
-    from strikebench.cell import run_cell
-    from strikebench.sweep import compose_cell
+    from strikebench.app.cell import run_cell
+    from strikebench.app.sweep import compose_cell
 
     for overrides in EXTRA_CELLS:
         run_cell(compose_cell([*overrides, "trainer=tiny", f"results_dir={results}"]), log=lambda m: None)

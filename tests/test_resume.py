@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from strikebench.cell import run_cell
+from strikebench.app.cell import run_cell
 from strikebench.results import store
 from strikebench.training.module import RecBoleModule
 

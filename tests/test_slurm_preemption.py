@@ -30,7 +30,7 @@ TRAINING = ["model=bpr", "strike.participation=0", "trainer.max_epochs=12", "tra
 
 
 def sweep_command(results, partition, training=tuple(TRAINING)):
-    return [sys.executable, "-m", "strikebench.cli", "-m", "hydra/launcher=slurm_cpu", "hydra.launcher.cpus_per_task=1",
+    return [sys.executable, "-m", "strikebench", "-m", "hydra/launcher=slurm_cpu", "hydra.launcher.cpus_per_task=1",
             "hydra.launcher.mem_gb=1", f"hydra.launcher.partition={partition}", *training, f"results_dir={results}"]
 
 

@@ -1,17 +1,20 @@
-"""The random strike's invariants on a hand-built dataset (DESIGN.md rules 2 and 3)."""
+"""The random strike's invariants on a hand-built dataset (docs/design.md rules 2 and 3)."""
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from strikebench.data.split import FixedSplit
 from strikebench.errors import ConfigError, DataError
-from strikebench.levers.participants import draw_participants, participant_count
+from strikebench.levers.participants import check_participation, draw_participants, participant_count
 from strikebench.levers.state import initial_state
 from strikebench.levers.strike import Strike
 
 # 4 users (1..4), rows 0..11. Row -> (user): 1,1,1,2,2,2,3,3,3,4,4,4
 USER = np.array([1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4])
+DATA = SimpleNamespace(user=USER)  # all a strike reads of the data
 SPLIT = FixedSplit(train=np.array([0, 3, 6, 9]), valid=np.array([1, 4, 7, 10]), test=np.array([2, 5, 8, 11]))
 
 
@@ -27,10 +30,35 @@ def test_participation_outside_unit_interval_is_refused(p):
         participant_count(p, 10)
 
 
+@pytest.mark.parametrize("p,problem", [(-0.1, "-0.1 is outside [0, 1]"), (1.5, "1.5 is outside [0, 1]"),
+                                       ("half", "must be a number, got 'half'"), (True, "must be a number, got True"),
+                                       (None, "must be a number, got None")])
+def test_the_one_participation_check_names_the_field_and_the_range(p, problem):
+    """check_strike_config and the participant count share this check (docs/design.md rule 8)."""
+    from omegaconf import OmegaConf
+
+    from strikebench.levers.build import check_strike_config
+
+    expected = f"strike.participation: {problem} (allowed: 0 <= p <= 1)"
+    with pytest.raises(ConfigError) as direct:
+        check_participation(p)
+    strike = OmegaConf.create({"participation": p, "selector": {"name": "random"},
+                               "lever": {"name": "strike", "company": "incumbent"}})
+    with pytest.raises(ConfigError) as from_config:
+        check_strike_config(strike)
+    assert str(direct.value) == str(from_config.value) == expected
+    assert from_config.value.field == "strike.participation"
+
+
+@pytest.mark.parametrize("p", [0, 0.0, 0.3, 1, 1.0])
+def test_participation_in_range_passes_as_a_float(p):
+    assert check_participation(p) == float(p) and isinstance(check_participation(p), float)
+
+
 def test_strike_removes_exactly_the_participants_train_and_valid():
     participants = draw_participants(np.array([1, 2, 3, 4]), 0.5, seed=3, group_name="all users")
     assert len(participants.users) == 2
-    state = Strike(USER)(initial_state(SPLIT, participants))
+    state = Strike()(initial_state(DATA, SPLIT, participants))
     company = state.companies["incumbent"]
     striking = set(participants.users.tolist())
     expected_train = [r for r in SPLIT.train if USER[r] not in striking]
@@ -61,7 +89,7 @@ def test_draw_depends_on_seed_and_group_only():
 
 
 def test_same_participants_for_every_model(compose_cfg, ml100k):
-    from strikebench.cell import preflight
+    from strikebench.app.cell import preflight
 
     users = []
     for model in ("pop", "bpr", "itemknn"):
@@ -73,7 +101,7 @@ def test_same_participants_for_every_model(compose_cfg, ml100k):
 
 
 def test_a_strike_that_leaves_no_training_data_is_refused_before_training(compose_cfg):
-    from strikebench.cell import preflight
+    from strikebench.app.cell import preflight
 
     with pytest.raises(DataError, match="strike.participation=1.0"):
         preflight(compose_cfg(["model=pop", "strike.participation=1.0"]))

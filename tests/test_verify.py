@@ -8,7 +8,7 @@ import pytest
 from test_report_sweep import tiny_results
 
 from strikebench.reporting import verify
-from strikebench.reporting.leaderboard import main as leaderboard_main
+from strikebench.app.cli import leaderboard_main
 
 
 @pytest.fixture(scope="module")

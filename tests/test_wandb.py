@@ -19,7 +19,7 @@ def test_mode_follows_whether_a_key_is_configured(monkeypatch, tmp_path):
 
 
 def test_cell_logged_offline_without_printing_the_key(tmp_path, monkeypatch, capfd):
-    from strikebench.cli import main
+    from strikebench.app.cli import main
 
     secret = "s3cr3t" + "k" * 34
     monkeypatch.setenv("WANDB_API_KEY", secret)
@@ -41,7 +41,7 @@ def test_cell_logged_offline_without_printing_the_key(tmp_path, monkeypatch, cap
 def test_sweep_table_logged_as_a_wandb_table_in_the_sweeps_group(tmp_path, monkeypatch):
     import json
 
-    from strikebench.cli import main
+    from strikebench.app.cli import main
 
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
     monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))

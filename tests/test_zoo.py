@@ -59,7 +59,7 @@ def test_model_config_names_its_source_and_schema(name):
 
 @pytest.mark.parametrize("name", MODELS)
 def test_model_trains_and_evaluates_under_a_strike(name, compose_cfg, tmp_path):
-    from strikebench.cell import run_cell
+    from strikebench.app.cell import run_cell
 
     cfg = compose_cfg(_overrides(name))
     outcome = run_cell(cfg, log=lambda message: None)
@@ -202,7 +202,7 @@ def _define_dotmf():
 
 
 def test_a_custom_recbole_style_class_runs_by_its_dotted_path(compose_cfg, monkeypatch):
-    from strikebench.cell import run_cell
+    from strikebench.app.cell import run_cell
 
     monkeypatch.setattr(sys.modules[__name__], "DotMF", _define_dotmf())
     name = f"{__name__}.DotMF"
@@ -226,7 +226,7 @@ def test_an_unknown_model_name_is_refused_naming_the_field(compose_cfg):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize("name", ["pop", "bpr", "lightgcn", "neumf", "recvae", "gru4rec", "bert4rec"])
 def test_models_train_on_the_gpu(name, compose_cfg, tmp_path):
-    from strikebench.cell import run_cell
+    from strikebench.app.cell import run_cell
 
     record = run_cell(compose_cfg(_overrides(name, trainer="gpu")), log=lambda m: None).record
     value = record["companies"]["incumbent"]["metrics"]["holdout"]["all"]["ndcg@10"]

@@ -1,15 +1,13 @@
-"""Export a cell's company view as RecBole benchmark atomic files, to rerun it in plain RecBole.
+"""A cell's company view as RecBole benchmark atomic files, to rerun it in plain RecBole.
 
-    strikebench export OUT_DIR [KEY=VALUE ...] [--company incumbent] [--test holdout|company]
-
-writes ``OUT_DIR/<name>/<name>.{train,valid,test}.inter`` with the original user and item
+The command ``strikebench export`` (strikebench.app.export) writes
+``OUT_DIR/<name>/<name>.{train,valid,test}.inter`` with the original user and item
 tokens, a ``<name>.yaml`` RecBole config that reads them (``benchmark_filename``), and the
 participants. ``--test company`` keeps only the test users the company holds training data
 for (the company view): plain RecBole has no popularity fallback for the others.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import tempfile
@@ -88,29 +86,3 @@ def write_export(tables: dict, out_dir: Path, name: str, participants: list[str]
 def export_name(cfg, company: str, key: str) -> str:
     # Never "ml-100k": RecBole resolves that name to its bundled copy whatever data_path says.
     return f"{cfg.dataset.name}-{company}-{key[:8]}"
-
-
-def main(argv: list[str]) -> int:
-    from strikebench.cell import preflight, resolved_config
-    from strikebench.results.keys import cell_key
-    from strikebench.sweep import compose_cell
-
-    parser = argparse.ArgumentParser(prog="strikebench export", description=__doc__.split("\n\n")[0])
-    parser.add_argument("out_dir", type=Path)
-    parser.add_argument("overrides", nargs="*", help="Hydra overrides of the cell, as for a run")
-    parser.add_argument("--company", default="incumbent")
-    parser.add_argument("--test", choices=("holdout", "company"), default="holdout",
-                        help="holdout: the whole fixed test set; company: only users the company holds data for")
-    parser.add_argument("--overwrite", action="store_true")
-    args = parser.parse_args(argv)
-
-    cfg = compose_cell(args.overrides)
-    data, split, state, _ = preflight(cfg)
-    key = cell_key(resolved_config(cfg))
-    tables = company_tables(data, split, state, args.company, args.test)
-    participants = [str(t) for t in data.user_tokens[state.participants.users]]
-    path = write_export(tables, args.out_dir, export_name(cfg, args.company, key), participants, args.overwrite)
-    sizes = ", ".join(f"{part} {len(t)}" for part, t in tables.items())
-    print(f"exported {args.company} view of cell {key} ({sizes}) to {path}")
-    print(f"rerun in RecBole with the settings in {path / (path.name + '.yaml')}")
-    return 0

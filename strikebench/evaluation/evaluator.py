@@ -10,7 +10,7 @@ import torch
 
 from strikebench.evaluation.history import UserItems
 from strikebench.evaluation.metrics import METRICS, user_metrics
-from strikebench.evaluation.ranking import ranking_keys, top_k
+from strikebench.evaluation.ranking import company_scores, ranking_keys, top_k
 
 ScoreFn = Callable[[torch.Tensor], torch.Tensor]  # user ids [B] -> scores [B, n_items]
 
@@ -40,6 +40,19 @@ class EvalContext:
             metrics=tuple(metrics),
         )
 
+    @classmethod
+    def for_company(cls, data, train_rows, eval_pairs, ks, metrics=METRICS, device="cpu",
+                    history_rows=None) -> "EvalContext":
+        """A company judged on ``eval_pairs`` (users, items): it learnt from ``data``'s
+        ``train_rows`` (its popularity and which users it knows) and never recommends a user the
+        items of ``history_rows`` (default: ``train_rows``). ``data`` holds the items as the
+        company holds them (poisoned rows point at their new items)."""
+        history_rows = train_rows if history_rows is None else history_rows
+        return cls.build(data.n_users, data.n_items, eval_pairs=eval_pairs,
+                         history_pairs=(data.user[history_rows], data.item[history_rows]),
+                         train_items=data.item[train_rows], train_users=data.user[train_rows],
+                         ks=ks, metrics=metrics, device=device)
+
     def users(self) -> torch.Tensor:
         """Users with at least one evaluated interaction."""
         n = len(self.positives.indptr) - 1
@@ -52,14 +65,8 @@ def evaluate_batch(score_fn: ScoreFn, users: torch.Tensor, ctx: EvalContext) -> 
     Users the company holds no training data for are ranked by popularity in the company's
     training data instead of by the model, as a real company would do.
     """
-    fallback = ~ctx.has_training_data[users]
-    pop = ctx.popularity
-    if bool(fallback.all()):
-        scores = pop.expand(len(users), -1)
-    else:
-        scores = score_fn(users).to(pop.device).view(len(users), -1).float()
-        scores = torch.where(fallback.unsqueeze(1), pop.unsqueeze(0), scores)
-    keys = ranking_keys(scores, ctx.history.dense(users), pop > 0)
+    scores, fallback = company_scores(score_fn, users, ctx.popularity, ctx.has_training_data)
+    keys = ranking_keys(scores, ctx.history.dense(users), ctx.popularity > 0)
     ranked = top_k(keys, max(ctx.ks))
     hits = ctx.positives.dense(users).gather(1, ranked)
     n_pos = ctx.positives.counts(users)

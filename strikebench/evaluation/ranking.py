@@ -1,6 +1,6 @@
 """Top-k lists with strikebench's ranking rules, computed in torch on any device.
 
-Rules (DESIGN.md rule 4): items the user had in the company's train/valid are never ranked;
+Rules (docs/design.md rule 4): items the user had in the company's train/valid are never ranked;
 items with no interaction in the company's training data rank after all known items; ties
 break by item index (smaller first). Item 0 is RecBole's padding item and is never ranked.
 """
@@ -9,6 +9,24 @@ from __future__ import annotations
 import torch
 
 UNKNOWN_ITEM_SCORE = -1e30  # below any model score, above the -inf of masked items
+
+
+def company_scores(score_fn, users: torch.Tensor, popularity: torch.Tensor,
+                   has_training_data: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The model's scores [B, n_items] for ``users``, and which of them fell back to popularity.
+
+    Users the company holds no training data for (``has_training_data`` False) are scored by
+    ``popularity``, the item counts in the company's training data; the model is not asked
+    when every user of the batch falls back. ``has_training_data`` None: every user is known.
+    """
+    if has_training_data is None:
+        fallback = torch.zeros(len(users), dtype=torch.bool, device=popularity.device)
+    else:
+        fallback = ~has_training_data[users]
+    if bool(fallback.all()):
+        return popularity.expand(len(users), -1), fallback
+    scores = score_fn(users).to(popularity.device).view(len(users), -1).float()
+    return torch.where(fallback.unsqueeze(1), popularity.unsqueeze(0), scores), fallback
 
 
 def ranking_keys(scores: torch.Tensor, history: torch.Tensor, known_items: torch.Tensor) -> torch.Tensor:

@@ -12,7 +12,7 @@ set, so a model is judged on ordering what the user actually saw:
   the list sorted by rating. gain = rating (``gain="linear"``, default) or 2^rating - 1
   (``"exponential"``). A user with one test item gets 1.
 
-Ranking follows DESIGN rule 4 through ``keys_fn`` (see ``sampled.company_keys``): ties break by
+Ranking follows docs/design.md rule 4 through ``keys_fn`` (see ``sampled.company_keys``): ties break by
 the smaller item index.
 """
 from __future__ import annotations

@@ -9,7 +9,7 @@ full-ranking metrics, never instead of them.
   once per study from ``seed`` and depend only on the split, so every model, company and
   participation level is ranked against the same negatives (paired).
 - The rank r of the positive (0 = first) counts the negatives ranked above it under the company's
-  ranking rules (DESIGN rule 4: users without training data get the company's popularity,
+  ranking rules (docs/design.md rule 4: users without training data get the company's popularity,
   unknown items rank after known ones, ties break by the smaller item index).
 - Per positive: hit@k = [r < k], ndcg@k = [r < k] / log2(r + 2), mrr@k = [r < k] / (r + 1).
   Per user: the mean over the user's test positives.
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from strikebench.evaluation.ranking import UNKNOWN_ITEM_SCORE
+from strikebench.evaluation.ranking import UNKNOWN_ITEM_SCORE, company_scores
 
 ScoreFn = Callable[[torch.Tensor], torch.Tensor]  # user ids [B] -> scores [B, n_items]
 SAMPLED_METRICS = ("ndcg", "hit", "mrr")
@@ -31,7 +31,7 @@ _DRAW_ROWS = 512  # fixed chunk of the negative draw: the draw must not depend o
 
 def company_keys(score_fn: ScoreFn, popularity: torch.Tensor | None = None,
                  has_training_data: torch.Tensor | None = None) -> ScoreFn:
-    """Wrap a model's ``score_fn`` into the company's ranking keys (DESIGN rule 4).
+    """Wrap a model's ``score_fn`` into the company's ranking keys (docs/design.md rule 4).
 
     ``popularity`` [n_items]: item counts in the company's training data; users whose
     ``has_training_data`` is False are scored by it, and items with count 0 are demoted below
@@ -41,13 +41,7 @@ def company_keys(score_fn: ScoreFn, popularity: torch.Tensor | None = None,
         if popularity is None:
             return score_fn(users).float()
         pop = popularity.float()
-        fallback = ~has_training_data[users] if has_training_data is not None else torch.zeros(
-            len(users), dtype=torch.bool, device=pop.device)
-        if bool(fallback.all()):
-            scores = pop.expand(len(users), -1)
-        else:
-            scores = score_fn(users).to(pop.device).view(len(users), -1).float()
-            scores = torch.where(fallback.unsqueeze(1), pop.unsqueeze(0), scores)
+        scores, _ = company_scores(score_fn, users, pop, has_training_data)
         return scores.masked_fill(~(pop > 0).unsqueeze(0), UNKNOWN_ITEM_SCORE)
 
     return keys

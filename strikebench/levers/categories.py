@@ -5,15 +5,17 @@ import numpy as np
 import pandas as pd
 
 from strikebench.errors import ConfigError
+from strikebench.levers.base import Where
 
 
-def feature_column(table: pd.DataFrame | None, field: str, where: str, kind: str) -> pd.Series:
+def feature_column(table: pd.DataFrame | None, field: str, where: str | Where, kind: str) -> pd.Series:
     """One column of a user or item feature table, or a ConfigError naming ``<where>.field``."""
+    at = Where.of(where).field
     if table is None or table.shape[1] == 0:
-        raise ConfigError(f"{where}.field", f"the dataset has no {kind} features to find {field!r} in",
+        raise ConfigError(at("field"), f"the dataset has no {kind} features to find {field!r} in",
                           f"add the column to dataset.recbole.load_col.{kind}")
     if field not in table.columns:
-        raise ConfigError(f"{where}.field", f"unknown {kind} feature {field!r}", ", ".join(map(str, table.columns)))
+        raise ConfigError(at("field"), f"unknown {kind} feature {field!r}", ", ".join(map(str, table.columns)))
     return table[field]
 
 
@@ -22,7 +24,7 @@ def tokens_of(column: pd.Series) -> list[list[str]]:
     return [list(map(str, v)) if isinstance(v, (list, tuple, np.ndarray)) else [str(v)] for v in column.to_numpy()]
 
 
-def matching(column: pd.Series, wanted: list[str], where: str, kind: str) -> np.ndarray:
+def matching(column: pd.Series, wanted: list[str], where: str | Where, kind: str) -> np.ndarray:
     """Bool per row: does it carry any of ``wanted``? Unknown values are a ConfigError."""
     rows = tokens_of(column)
     seen = {t for r in rows for t in r if t != "[PAD]"}
@@ -30,12 +32,12 @@ def matching(column: pd.Series, wanted: list[str], where: str, kind: str) -> np.
     if unknown:
         shown = sorted(seen)
         hint = ", ".join(shown[:40]) + (", ..." if len(shown) > 40 else "")
-        raise ConfigError(f"{where}.value", f"no {kind} has {column.name}={unknown[0]!r}", hint)
+        raise ConfigError(Where.of(where).field("value"), f"no {kind} has {column.name}={unknown[0]!r}", hint)
     wanted_set = set(wanted)
     return np.fromiter((bool(wanted_set.intersection(r)) for r in rows), dtype=bool, count=len(rows))
 
 
-def category_items(item_features: pd.DataFrame | None, n_items: int, field: str, values: list[str], where: str) -> np.ndarray:
+def category_items(item_features: pd.DataFrame | None, n_items: int, field: str, values: list[str], where: str | Where) -> np.ndarray:
     """Bool [n_items]: the items of the category ``field`` in ``values`` (any of them)."""
     column = feature_column(item_features, field, where, "item")
     hit = matching(column, values, where, "item")

@@ -1,4 +1,9 @@
-"""Read selector and lever config fields, raising ConfigError that names the field at fault."""
+"""Check selector and lever parameters, raising ConfigError that names the config field at fault.
+
+Each check takes a value and the field's full name (``strike.lever.share``); a selector or lever
+runs them in its ``__init__`` (strikebench/levers/base.py). ``only_fields`` and ``name_of`` read
+the config itself, for ``from_config``.
+"""
 from __future__ import annotations
 
 import re
@@ -29,47 +34,45 @@ def only_fields(cfg, allowed: tuple[str, ...], where: str) -> None:
                           ", ".join(("name",) + tuple(allowed)))
 
 
-def number(cfg, key: str, where: str, low: float | None = None, high: float | None = None,
+def number(value, field: str, low: float | None = None, high: float | None = None,
            optional: bool = False, integer: bool = False):
-    value = cfg.get(key)
     if value is None and optional:
         return None
     kind = "an integer" if integer else "a number"
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
-        raise ConfigError(name_of(cfg, key, where), f"must be {kind}, got {value!r}")
+        raise ConfigError(field, f"must be {kind}, got {value!r}")
     if (low is not None and value < low) or (high is not None and value > high):
+        key = field.rsplit(".", 1)[-1]
         bounds = f"{'' if low is None else f'{low} <= '}{key}{'' if high is None else f' <= {high}'}"
-        raise ConfigError(name_of(cfg, key, where), f"{value} is out of range", bounds)
+        raise ConfigError(field, f"{value} is out of range", bounds)
     return value
 
 
-def share(cfg, key: str, where: str):
+def share(value, field: str) -> float:
     """A share in [0, 1]."""
-    return float(number(cfg, key, where, 0.0, 1.0))
+    return float(number(value, field, 0.0, 1.0))
 
 
-def text(cfg, key: str, where: str, optional: bool = False) -> str | None:
-    value = cfg.get(key)
+def text(value, field: str, optional: bool = False) -> str | None:
     if value is None and optional:
         return None
     if not isinstance(value, str) or not value:
-        raise ConfigError(name_of(cfg, key, where), f"must be a non-empty string, got {value!r}")
+        raise ConfigError(field, f"must be a non-empty string, got {value!r}")
     return value
 
 
-def choice(cfg, key: str, where: str, allowed: tuple[str, ...]) -> str:
-    value = cfg.get(key)
+def choice(value, field: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
-        raise ConfigError(name_of(cfg, key, where), f"unknown value {value!r}", ", ".join(allowed))
+        raise ConfigError(field, f"unknown value {value!r}", ", ".join(allowed))
     return value
 
 
-def values(cfg, key: str, where: str, optional: bool = False) -> list[str] | None:
+def values(value, field: str, optional: bool = False) -> list[str] | None:
     """One value or a list of them, compared as tokens (strings)."""
-    value = plain(cfg.get(key))
+    value = plain(value)
     if value is None and optional:
         return None
-    items = value if isinstance(value, list) else [value]
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
     if not items or any(v is None or isinstance(v, (dict, list, bool)) or str(v) == "" for v in items):
-        raise ConfigError(name_of(cfg, key, where), f"must be a value or a list of values, got {value!r}")
+        raise ConfigError(field, f"must be a value or a list of values, got {value!r}")
     return [str(v) for v in items]

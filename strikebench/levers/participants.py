@@ -2,17 +2,30 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from strikebench.errors import ConfigError
+from strikebench.levers import streams
+
+
+def check_participation(participation) -> float:
+    """``strike.participation`` as a float: a number in [0, 1], or a ConfigError naming the field.
+
+    The one check of the range: config validation and the participant count both call it.
+    """
+    if isinstance(participation, bool) or not isinstance(participation, numbers.Real):
+        raise ConfigError("strike.participation", f"must be a number, got {participation!r}", "0 <= p <= 1")
+    if not 0.0 <= participation <= 1.0:
+        raise ConfigError("strike.participation", f"{participation} is outside [0, 1]", "0 <= p <= 1")
+    return float(participation)
 
 
 def participant_count(participation: float, group_size: int) -> int:
     """round(p * N), half up, and at least 1 when p > 0."""
-    if not 0.0 <= participation <= 1.0:
-        raise ConfigError("strike.participation", f"{participation} is outside [0, 1]", "0 <= p <= 1")
+    participation = check_participation(participation)
     if participation == 0.0:
         return 0
     return max(1, min(group_size, math.floor(participation * group_size + 0.5)))
@@ -42,7 +55,7 @@ def draw_participants(group: np.ndarray, participation: float, seed: int, group_
     """
     group = np.unique(np.asarray(group, dtype=np.int64))
     count = participant_count(participation, len(group))
-    order = np.random.default_rng(int(seed)).permutation(len(group))
+    order = streams.rng(seed, streams.PARTICIPANTS).permutation(len(group))
     return Participants(
         users=group[order[:count]],
         group=group_name,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 import numpy as np
 
@@ -90,26 +91,59 @@ class CompanyView:
 class Change:
     """Rows one lever changed in one company's train or valid data.
 
-    kind: ``removed`` (the company lost them), ``added`` (it gained them: a competitor's base
-    data or a transfer) or ``rewritten`` (poisoned: the row now points at ``new_items``).
+    A lever makes them with :meth:`removed` (the company lost the rows), :meth:`added` (it
+    gained them: a competitor's base data or a transfer) or :meth:`rewritten` (poisoned: each
+    row now points at its ``new_items`` entry), and hands them to :meth:`LeverState.step`, which
+    fills in ``step``, ``lever`` and ``company``.
     """
 
-    step: int  # position of the lever in the composition
-    lever: str
-    company: str
+    KINDS: ClassVar[tuple[str, ...]] = ("removed", "added", "rewritten")
+    PARTS: ClassVar[tuple[str, ...]] = ("train", "valid")
+
     kind: str
     part: str
     rows: np.ndarray
     new_items: np.ndarray | None = None
+    step: int | None = None  # position of the lever in the composition
+    lever: str | None = None
+    company: str | None = None
+
+    def __post_init__(self):
+        if self.kind not in self.KINDS or self.part not in self.PARTS:
+            raise ValueError(f"a change is one of {self.KINDS} in one of {self.PARTS}, got {self.kind!r} in {self.part!r}")
+        if (self.kind == "rewritten") != (self.new_items is not None):
+            raise ValueError("new_items go with a rewrite, and only with a rewrite")
+
+    @classmethod
+    def removed(cls, part: str, rows: np.ndarray) -> "Change":
+        return cls("removed", part, rows)
+
+    @classmethod
+    def added(cls, part: str, rows: np.ndarray) -> "Change":
+        return cls("added", part, rows)
+
+    @classmethod
+    def rewritten(cls, part: str, rows: np.ndarray, new_items: np.ndarray) -> "Change":
+        return cls("rewritten", part, rows, new_items)
 
 
 @dataclass(frozen=True)
 class LeverState:
+    """What levers take and return: the data, the fixed split, the participants, what each
+    company holds, and what every lever applied so far did."""
+
+    data: object  # the dataset's arrays (InteractionData: user, item, n_items, timestamp, item_features)
     split: FixedSplit
     participants: Participants
     companies: dict[str, CompanyView]
     actions: list[dict] = field(default_factory=list)  # one summary per lever applied, with counts
     changes: list[Change] = field(default_factory=list)  # the exact rows behind those counts
+
+    @property
+    def seed(self) -> int:
+        """The cell's seed, which drew the participants; each lever draws on a stream of its own
+        (strikebench/levers/streams.py)."""
+        return self.participants.seed
 
     def company(self, name: str, field_name: str = "strike.lever.company") -> CompanyView:
         if name not in self.companies:
@@ -117,9 +151,8 @@ class LeverState:
                               f"{', '.join(self.companies)}; a competitor lever opens one")
         return self.companies[name]
 
-    def step(self, lever: str, views: list[CompanyView], changes: list[tuple], company: str, **details) -> "LeverState":
-        """Record one lever that changed ``company``: its new views, and its changes as
-        (kind, part, rows[, new_items]).
+    def step(self, lever: str, views: list[CompanyView], changes: list[Change], company: str, **details) -> "LeverState":
+        """Record one lever that changed ``company``: its new views, and its changes.
 
         The action counts rows per change, e.g. ``removed_train``, so the record says what was
         removed, added (moved) or rewritten without listing every row.
@@ -130,10 +163,13 @@ class LeverState:
             companies[view.name] = view
         action = {"lever": lever, "company": company, **details}
         recorded = []
-        for kind, part, rows, *new_items in changes:
-            action[f"{kind}_{part}"] = action.get(f"{kind}_{part}", 0) + int(len(rows))
-            if len(rows):
-                recorded.append(Change(index, lever, company, kind, part, rows, *new_items))
+        for change in changes:
+            if not isinstance(change, Change):
+                raise TypeError(f"{lever}: changes are made with Change.removed / added / rewritten, got {change!r}")
+            key = f"{change.kind}_{change.part}"
+            action[key] = action.get(key, 0) + int(len(change.rows))
+            if len(change.rows):
+                recorded.append(replace(change, step=index, lever=lever, company=company))
         return replace(self, companies=companies, actions=[*self.actions, action], changes=[*self.changes, *recorded])
 
     def counts_by_company(self) -> dict:
@@ -146,7 +182,7 @@ class LeverState:
         return out
 
 
-def initial_state(split: FixedSplit, participants: Participants) -> LeverState:
+def initial_state(data, split: FixedSplit, participants: Participants) -> LeverState:
     """Before any lever: one company, the incumbent, holds all training data."""
     incumbent = CompanyView("incumbent", train=split.train, valid=split.valid)
-    return LeverState(split=split, participants=participants, companies={"incumbent": incumbent})
+    return LeverState(data=data, split=split, participants=participants, companies={"incumbent": incumbent})

@@ -6,12 +6,14 @@ import pandas as pd
 
 from strikebench.errors import ConfigError
 from strikebench.levers import fields
+from strikebench.levers.base import Lever, Where
 from strikebench.levers.rows import participant_rows
-from strikebench.levers.state import LeverState
+from strikebench.levers.state import Change, LeverState
 
 
-def parse_time(value, where: str) -> float:
-    """Seconds since the epoch (the unit of RecBole's timestamp field) from a number or a date."""
+def parse_time(value, field: str) -> float:
+    """Seconds since the epoch (the unit of RecBole's timestamp field) from a number or a date;
+    anything else is a ConfigError naming ``field``."""
     if isinstance(value, bool):
         value = None
     if isinstance(value, (int, float)):
@@ -23,7 +25,7 @@ def parse_time(value, where: str) -> float:
             moment = None
         if moment is not None and moment is not pd.NaT:
             return (moment if moment.tz is not None else moment.tz_localize("UTC")).timestamp()
-    raise ConfigError(f"{where}.after", f"need a timestamp (seconds) or a date like 1998-01-01, got {value!r}")
+    raise ConfigError(field, f"need a timestamp (seconds) or a date like 1998-01-01, got {value!r}")
 
 
 def check_time_ordered(split_cfg, where: str) -> None:
@@ -33,38 +35,37 @@ def check_time_ordered(split_cfg, where: str) -> None:
                           f"got {split_cfg.get('order')!r}", "TO")
 
 
-class TemporalStrike:
+class TemporalStrike(Lever):
     """Remove the participants' train and valid interactions later than ``after`` from ``company``."""
 
     name = "temporal_strike"
-    where = "strike.lever"  # the config path, for errors; set by build_lever
     FIELDS = ("company", "after")
 
-    def __init__(self, user: np.ndarray, timestamp: np.ndarray, after: float, company: str = "incumbent"):
-        self.user, self.timestamp, self.after, self.company = user, timestamp, float(after), company
+    def __init__(self, after, company: str = "incumbent", *, where: "str | Where | None" = None):
+        super().__init__(where)
+        self.after = parse_time(after, self.where.field("after"))
+        self.company = fields.text(company, self.where.field("company"))
 
     @classmethod
-    def params(cls, cfg, where: str, split_cfg=None) -> dict:
-        fields.only_fields(cfg, cls.FIELDS, where)
-        after = parse_time(cfg.get("after"), where)
-        check_time_ordered(split_cfg, where)
-        return {"after": after, "company": fields.text(cfg, "company", where)}
+    def from_config(cls, cfg, where: "str | Where | None" = None, ctx=None) -> "TemporalStrike":
+        lever = super().from_config(cfg, where, ctx)
+        check_time_ordered(getattr(ctx, "split_cfg", None), str(lever.where))
+        return lever
 
-    @classmethod
-    def from_config(cls, cfg, where: str, ctx) -> "TemporalStrike":
-        p = cls.params(cfg, where, ctx.split_cfg)
-        if ctx.data.timestamp is None:
-            raise ConfigError("dataset.recbole.TIME_FIELD", f"{where}: a temporal strike needs timestamps, and "
-                              f"dataset {ctx.data.name!r} has none", "load a timestamp column in dataset.recbole.load_col.inter")
-        return cls(ctx.data.user, np.asarray(ctx.data.timestamp, dtype=np.float64), **p)
+    def _get_params(self, state: LeverState) -> dict:
+        data = state.data
+        if data.timestamp is None:
+            raise ConfigError("dataset.recbole.TIME_FIELD", f"{self.where}: a temporal strike needs timestamps, and "
+                              f"dataset {data.name!r} has none", "load a timestamp column in dataset.recbole.load_col.inter")
+        return {"timestamp": np.asarray(data.timestamp, dtype=np.float64)}
 
-    def __call__(self, state: LeverState) -> LeverState:
-        view = state.company(self.company, f"{self.where}.company")
-        users = state.participants.users
-        late_train = participant_rows(view.train, self.user, users)
-        late_train = late_train[self.timestamp[late_train] > self.after]
-        late_valid = participant_rows(view.valid, self.user, users)
-        late_valid = late_valid[self.timestamp[late_valid] > self.after]
+    def _transform(self, state: LeverState, params: dict) -> LeverState:
+        view = self.company_view(state)
+        user, users, late = state.data.user, state.participants.users, params["timestamp"] > self.after
+        late_train = participant_rows(view.train, user, users)
+        late_train = late_train[late[late_train]]
+        late_valid = participant_rows(view.valid, user, users)
+        late_valid = late_valid[late[late_valid]]
         return state.step(self.name, [view.without(np.concatenate([late_train, late_valid]))],
-                          [("removed", "train", late_train), ("removed", "valid", late_valid)],
+                          [Change.removed("train", late_train), Change.removed("valid", late_valid)],
                           company=self.company, after=self.after)

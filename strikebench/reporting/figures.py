@@ -16,9 +16,9 @@ import pandas as pd  # noqa: E402
 
 from strikebench.analysis.aggregate import summarise_cells  # noqa: E402
 from strikebench.analysis.table import CELL_KEYS  # noqa: E402
+from strikebench.results.vocabulary import GROUPS, VIEWS  # noqa: E402
 
 GROUP_TITLES = {"all": "all users", "participants": "participants", "non_participants": "non-participants"}
-GROUPS = tuple(GROUP_TITLES)
 LINESTYLES = ("-", "--", ":", "-.")
 MARKERS = ("o", "s", "^", "D", "v", "P")
 
@@ -146,7 +146,7 @@ def company_curves(table: pd.DataFrame, metric: str, title: str, out_dir: Path, 
                    styles: dict) -> list[str]:
     """Transfer: incumbent (solid) and competitor (dashed) against p, holdout and company views."""
     cells = summarise_cells(table, CELL_KEYS)
-    views = [v for v in ("holdout", "company") if v in set(cells["view"])]
+    views = [v for v in VIEWS if v in set(cells["view"])]
     fig, axes = plt.subplots(1, len(views), figsize=(6.5 * len(views), 4.2), squeeze=False)
     for ax, view in zip(axes[0], views):
         v = cells[(cells["view"] == view) & (cells["group"] == "all")]

@@ -9,7 +9,7 @@ next one down. Writes ``leaderboard.csv``, ``leaderboard.md`` and ``manifest.jso
 used, with its config hash, seed, versions, commit and published values).
 
 ``strikebench leaderboard verify MANIFEST --cells K [--seed S]`` re-runs sampled cells
-(``reporting.verify``).
+(``strikebench.app.verify``; the tolerances are in ``reporting.verify``).
 """
 from __future__ import annotations
 
@@ -207,10 +207,6 @@ def write_leaderboard(results_dir, out_dir=None, metric: str | None = None, part
 
 
 def main(argv: list[str]) -> int:
-    if argv and argv[0] == "verify":
-        from strikebench.reporting.verify import main as verify_main
-
-        return verify_main(argv[1:])
     parser = argparse.ArgumentParser(prog="strikebench leaderboard", description=__doc__.splitlines()[0],
                                      epilog="strikebench leaderboard verify MANIFEST --cells K re-runs cells.")
     parser.add_argument("results_dir", type=Path)

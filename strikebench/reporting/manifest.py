@@ -15,26 +15,16 @@ import socket
 import time
 from pathlib import Path
 
+from strikebench import compat
+from strikebench.results.record import CellRecord
 from strikebench.results.table import lever_label, selector_label
 from strikebench.results.versions import constraints_reference, software_versions
 
 SCHEMA = 1
 
 
-def flat_metrics(record: dict) -> dict[str, float | None]:
-    """``incumbent/holdout/all/ndcg@10`` -> value (None where the group is empty or not trained)."""
-    out = {}
-    for company, info in record["companies"].items():
-        for view, groups in info["metrics"].items():
-            for group, values in groups.items():
-                for metric, value in values.items():
-                    if metric != "n_users":
-                        out[f"{company}/{view}/{group}/{metric}"] = value
-    return out
-
-
-def participants_hash(record: dict) -> str:
-    users = sorted(str(u) for u in record["participants"]["users"])
+def participants_hash(record: CellRecord | dict) -> str:
+    users = sorted(str(u) for u in CellRecord.of(record).participants["users"])
     return hashlib.sha256("\n".join(users).encode()).hexdigest()
 
 
@@ -60,19 +50,16 @@ def machine_fingerprint() -> dict:
 
 def is_deterministic(model_name: str) -> bool:
     """True for models with no trainable step (RecBole's TRADITIONAL type: Pop, ItemKNN, EASE ...)."""
-    from recbole.utils import ModelType
-
-    from strikebench.training.recbole_bridge import model_class
-
-    return getattr(model_class(model_name), "type", None) == ModelType.TRADITIONAL
+    return compat.model_type(model_name) == "TRADITIONAL"
 
 
-def cell_entry(record: dict, deterministic: bool) -> dict:
-    config = record["config"]
-    versions = record.get("versions") or {}
+def cell_entry(record: CellRecord | dict, deterministic: bool) -> dict:
+    record = CellRecord.of(record)
+    config = record.config
+    versions = record.versions or {}
     return {
-        "cell_key": record["cell_key"],
-        "dataset": record["dataset"]["name"],
+        "cell_key": record.cell_key,
+        "dataset": record.dataset["name"],
         "model": config["model"]["name"],
         "lever": lever_label(config["strike"]["lever"]),
         "selector": selector_label(record),
@@ -81,10 +68,10 @@ def cell_entry(record: dict, deterministic: bool) -> dict:
         "deterministic": deterministic,
         "git_commit": versions.get("git_commit"),
         "versions": versions,
-        "machine": record.get("machine"),  # present once records carry it; else the manifest's
+        "machine": record.extra.get("machine"),  # present once records carry it; else the manifest's
         "participants_sha256": participants_hash(record),
         "config": config,
-        "published": flat_metrics(record),
+        "published": record.flat_metrics(),
     }
 
 

@@ -15,9 +15,10 @@ import pandas as pd
 from strikebench.errors import StrikebenchError
 from strikebench.results import store
 from strikebench.results.keys import cell_key
+from strikebench.results.record import CellRecord
 from strikebench.results.table import record_keys
+from strikebench.results.vocabulary import GROUPS
 
-GROUPS = ("all", "participants", "non_participants")
 # the quick start's strike deletes the participants' data: popularity is all they get
 GROUP_TITLES = {"all": "all users", "participants": "participants (no data left: popularity)",
                 "non_participants": "non-participants"}
@@ -43,12 +44,12 @@ def cell_rows(records_with_paths: list[tuple[dict, Path]], metric: str) -> pd.Da
     rows = []
     for rec, _ in records_with_paths:
         keys = record_keys(rec)
-        holdout = rec["companies"]["incumbent"]["metrics"]["holdout"]
+        holdout = CellRecord.of(rec).companies["incumbent"].metrics["holdout"]
         base_key = baseline_key(rec)
         current = per_user(rec["cell_key"])
         base = per_user(base_key) if base_key in by_key else None
         for group in GROUPS:
-            value = holdout[group].get(metric)
+            value = holdout[group].values.get(metric)
             baseline = np.nan
             if base is not None and value is not None:
                 if group == "all":

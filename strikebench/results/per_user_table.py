@@ -14,6 +14,7 @@ import pandas as pd
 
 from strikebench.results import store
 from strikebench.results.table import record_keys
+from strikebench.results.vocabulary import VIEWS
 
 #: per_user.parquet columns that are bookkeeping, not metrics
 NOT_METRICS = ("company", "user", "n_pos", "fallback", "participant", "in_company", "n_liked")
@@ -25,7 +26,7 @@ def metric_columns(per_user: pd.DataFrame) -> list[str]:
     return [c for c in per_user.columns if c not in NOT_METRICS and "@" in str(c)]
 
 
-def cell_per_user(record: dict, per_user: pd.DataFrame, views=("holdout", "company")) -> pd.DataFrame:
+def cell_per_user(record: dict, per_user: pd.DataFrame, views=VIEWS) -> pd.DataFrame:
     """One cell's per-user rows in the long layout (both views stacked)."""
     keys = record_keys(record)  # lever and selector labels as in the long table
     metrics = metric_columns(per_user)
@@ -44,7 +45,7 @@ def cell_per_user(record: dict, per_user: pd.DataFrame, views=("holdout", "compa
     return out[front + metrics]
 
 
-def per_user_table(results_dir, views=("holdout", "company")) -> pd.DataFrame:
+def per_user_table(results_dir, views=VIEWS) -> pd.DataFrame:
     """Every stored cell of ``results_dir`` as one per-user long table.
 
     Companies that were not trained in a cell (status ``not_applicable``) have no rows. Metric

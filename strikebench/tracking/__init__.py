@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 
-def log_cell(cfg, record: dict, sweep: str | None = None) -> None:
+def log_cell(cfg, record, sweep: str | None = None) -> None:
+    """``record``: the cell's :class:`~strikebench.results.record.CellRecord`."""
     name = cfg.logger.name
     if name == "wandb":
         from strikebench.tracking.wandb_logger import log_record

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from strikebench.errors import ConfigError
 from strikebench.extras import load
+from strikebench.results.record import CellRecord
 
 MODES = ("auto", "online", "offline")
 
@@ -32,28 +33,23 @@ def resolve_mode(mode: str) -> str:
     return mode
 
 
-def flat_metrics(record: dict) -> dict:
-    """``incumbent/holdout/all/ndcg@10`` -> value, for every company, view and group."""
-    out = {}
-    for company, info in record["companies"].items():
-        for view, groups in info["metrics"].items():
-            for group, values in groups.items():
-                for metric, value in values.items():
-                    if value is not None:
-                        out[f"{company}/{view}/{group}/{metric}"] = value
-    return out
+def run_summary(record: CellRecord) -> dict:
+    """The run's summary: ``incumbent/holdout/all/ndcg@10`` -> value and ``.../n_users`` -> count
+    for every company, view and group (None where a group has no users), and the cell's totals."""
+    return {**record.flat_metrics(with_n_users=True), "participants/count": record.participants["count"],
+            "timings/total_s": record.timings["total"]}
 
 
-def log_record(cfg, record: dict, sweep: str | None = None) -> None:
+def log_record(cfg, record: CellRecord, sweep: str | None = None) -> None:
     wandb = load("wandb", "logger=wandb")
 
     mode = resolve_mode(str(cfg.logger.mode))
-    config = dict(record["config"])
-    config["cell_key"] = record["cell_key"]
+    config = dict(record.config)
+    config["cell_key"] = record.cell_key
     run = wandb.init(
         project=cfg.logger.project,
         entity=cfg.logger.get("entity"),
-        group=cfg.logger.get("group") or sweep or f"{record['dataset']['name']}-single-cells",
+        group=cfg.logger.get("group") or sweep or f"{record.dataset['name']}-single-cells",
         job_type=str(cfg.strike.lever.name),
         tags=[str(cfg.model.get("family", "unknown")), str(cfg.model.name)],
         name=f"{cfg.model.name}-p{cfg.strike.participation}-s{cfg.seed}",
@@ -62,9 +58,7 @@ def log_record(cfg, record: dict, sweep: str | None = None) -> None:
         dir=str(cfg.results_dir),
         reinit="finish_previous",
     )
-    run.summary.update(flat_metrics(record))
-    run.summary.update({"participants/count": record["participants"]["count"],
-                        "timings/total_s": record["timings"]["total"]})
+    run.summary.update(run_summary(record))
     run.finish()
 
 

@@ -292,7 +292,7 @@ class UserSequences:
     augmented ``<item>_list`` field, and their lengths (``item_length``).
 
     A user with no rows gets length 1 and the padding item: the model still runs, and the
-    evaluator ranks that user by popularity anyway (no training data, DESIGN rule 4).
+    evaluator ranks that user by popularity anyway (no training data, docs/design.md rule 4).
     """
 
     def __init__(self, data: InteractionData, rows: np.ndarray, max_len: int, seq_field: str, len_field: str,

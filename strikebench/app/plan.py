@@ -15,6 +15,8 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from strikebench.app.cell import resolved_config
+from strikebench.app.sweep import compose_cell, expand
 from strikebench.errors import StrikebenchError
 from strikebench.results import failures, store
 from strikebench.results.keys import cell_key
@@ -24,9 +26,6 @@ SWEEPS = "sweeps"
 
 def plan_cells(overrides: list[str]) -> list[dict]:
     """Every cell of the command line with its key, model, results_dir and done state."""
-    from strikebench.cell import resolved_config
-    from strikebench.sweep import compose_cell, expand
-
     cells = []
     for cell in expand(overrides):
         cfg = compose_cell(cell)

@@ -47,7 +47,7 @@ def _hydra(argv: list[str]) -> int:
     """Check every cell of the command line, then hand it to Hydra (which runs or launches them)."""
     import os
 
-    from strikebench import hydra_app
+    from strikebench.app import hydra_app
 
     os.environ.setdefault(*PREEMPT_SIGNAL)
 
@@ -73,7 +73,7 @@ def _overrides(argv: list[str]) -> list[str]:
 
 
 def _export(argv):
-    from strikebench.data.export import main as export_main
+    from strikebench.app.export import main as export_main
 
     return export_main(argv)
 
@@ -85,13 +85,13 @@ def _summary(argv):
 
 
 def _plan(argv):
-    from strikebench.plan import plan_main
+    from strikebench.app.plan import plan_main
 
     return plan_main(argv)
 
 
 def _status(argv):
-    from strikebench.plan import status_main
+    from strikebench.app.plan import status_main
 
     return status_main(argv)
 
@@ -102,10 +102,16 @@ def _report(argv):
     return report_main(argv)
 
 
-def _leaderboard(argv):  # also `leaderboard verify MANIFEST --cells K`
-    from strikebench.reporting.leaderboard import main as leaderboard_main
+def leaderboard_main(argv):
+    """``leaderboard RESULTS_DIR`` builds the leaderboard; ``leaderboard verify MANIFEST --cells K``
+    re-runs published cells (an app command: it runs cells)."""
+    if argv and argv[0] == "verify":
+        from strikebench.app.verify import main as verify_main
 
-    return leaderboard_main(argv)
+        return verify_main(argv[1:])
+    from strikebench.reporting.leaderboard import main as board_main
+
+    return board_main(argv)
 
 
 def _data(argv):
@@ -115,7 +121,7 @@ def _data(argv):
 
 
 SUBCOMMANDS = {"export": _export, "summary": _summary, "data": _data, "plan": _plan, "status": _status,
-               "report": _report, "leaderboard": _leaderboard}
+               "report": _report, "leaderboard": leaderboard_main}
 
 if __name__ == "__main__":
     sys.exit(main())

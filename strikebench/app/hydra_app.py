@@ -10,16 +10,16 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from strikebench.cell import preflight, resolved_config, run_cell
+from strikebench.app.cell import preflight, resolved_config, reuses_stored, run_cell
+from strikebench.app.plan import plan_cells, save_sweep
+from strikebench.app.sweep import compose_cell, runs_on_slurm
+from strikebench.app.sweep import launcher as sweep_launcher
 from strikebench.config.needs import check_command_line
 from strikebench.config.paths import CONF_SOURCE
 from strikebench.errors import ConfigError, StrikebenchError
-from strikebench.plan import plan_cells, save_sweep
-from strikebench.results import store
 from strikebench.results.failures import clear_failure, record_failure
 from strikebench.results.keys import cell_key
-from strikebench.sweep import compose_cell, runs_on_slurm
-from strikebench.sweep import launcher as sweep_launcher
+from strikebench.results.record import CellRecord
 from strikebench.tracking import log_cell
 from strikebench.training.distributed import is_data_parallel, is_rank_zero
 
@@ -31,7 +31,7 @@ def preflight_all(overrides: list[str], multirun: bool) -> None:
     check_command_line(overrides)  # a missing extra (wandb, slurm) before Hydra needs its plugin
     if not multirun:
         cfg = compose_cell(overrides)
-        if not (cfg.resume and not cfg.force and store.is_done(cfg.results_dir, cell_key(resolved_config(cfg)))):
+        if not reuses_stored(cfg, cell_key(resolved_config(cfg))):
             preflight(cfg)
         return
     cells = plan_cells(overrides)
@@ -39,7 +39,7 @@ def preflight_all(overrides: list[str], multirun: bool) -> None:
     print(f"strikebench: checking {len(cells)} cells before the sweep starts "
           f"({sum(c['done'] for c in cells)} already done)", file=sys.stderr)
     for cell in cells:
-        if cell["done"] and cell["cfg"].resume and not cell["cfg"].force:
+        if reuses_stored(cell["cfg"], cell["key"]):
             continue
         try:
             # Slurm runs the cells on its nodes: their GPUs need not exist on this (login) machine.
@@ -76,6 +76,13 @@ def _describe(cfg) -> str:
     return f"{cfg.model.name} {cfg.strike.lever.name} p={cfg.strike.participation} seed={cfg.seed}"
 
 
+def headline(record: CellRecord, metric: str, company: str = "incumbent", view: str = "holdout") -> str:
+    """``ndcg@10 all=0.1234, participants=n/a (0 users), ...``: one metric of one company per group."""
+    shown = [f"{row.group}={row.value:.4f}" if row.value is not None else f"{row.group}=n/a ({row.n_users} users)"
+             for row in record.metric_rows() if (row.company, row.view, row.metric) == (company, view, metric)]
+    return f"{metric} " + ", ".join(shown)
+
+
 @hydra.main(config_path=CONF_SOURCE, config_name="config", version_base="1.3")
 def app(cfg: DictConfig) -> None:
     started = time.perf_counter()
@@ -98,12 +105,9 @@ def app(cfg: DictConfig) -> None:
     output_dir = Path(HydraConfig.get().runtime.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / CELL_MARKER).write_text(json.dumps({"key": outcome.key, "path": str(outcome.path)}))
+    record = CellRecord.from_json(outcome.record)
     if outcome.ran:
-        log_cell(cfg, outcome.record, sweep=_sweep_name())
-    metrics = outcome.record["companies"]["incumbent"]["metrics"]["holdout"]
-    monitor = f"ndcg@{cfg.eval.ks[0]}"
-    groups = ", ".join(
-        f"{g}={metrics[g][monitor]:.4f}" for g in ("all", "participants", "non_participants") if metrics[g][monitor] is not None
-    )
+        log_cell(cfg, record, sweep=_sweep_name())
     status = "done" if outcome.ran else "reused"
-    print(f"[{status}] {_describe(cfg)}: {monitor} {groups} ({time.perf_counter() - started:.1f}s) -> {outcome.path}")
+    print(f"[{status}] {_describe(cfg)}: {headline(record, f'ndcg@{cfg.eval.ks[0]}')} "
+          f"({time.perf_counter() - started:.1f}s) -> {outcome.path}")

@@ -1,0 +1,13 @@
+"""The commands and the orchestration on top of the stages: one cell, a sweep, plan and status,
+export, leaderboard verify.
+
+    cli.py        the ``strikebench`` command: subcommands, or a cell / sweep through Hydra
+    hydra_app.py  the Hydra application: one call runs one cell; ``-m`` runs many
+    cell.py       one cell: skip if done -> preflight -> per company: train, evaluate -> record
+    sweep.py      a command line expanded into its cells, as Hydra's sweeper would
+    plan.py       ``strikebench plan`` and ``strikebench status``
+    export.py     ``strikebench export``: a cell's company view as RecBole atomic files
+    verify.py     ``strikebench leaderboard verify``: re-run published cells and compare
+
+Nothing below this package imports it (the layers contract in pyproject.toml).
+"""
