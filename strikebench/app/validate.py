@@ -10,6 +10,7 @@ from strikebench.data.split import validate_split_config
 from strikebench.datasets.registry import check_source
 from strikebench.errors import ConfigError
 from strikebench.evaluation.check import check_eval
+from strikebench.extras import require
 from strikebench.levers.build import check_strike_config
 from strikebench.levers.participants import check_participation
 from strikebench.training.check import check_model, check_trainer
@@ -25,3 +26,5 @@ def validate(cfg) -> None:
     if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool):
         raise ConfigError("seed", f"must be an integer, got {cfg.seed!r}")
     check_trainer(cfg.trainer, cfg.model)
+    if cfg.get("logger") is not None and cfg.logger.get("name") == "wandb":
+        require("wandb", "logger=wandb")
