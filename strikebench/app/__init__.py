@@ -4,6 +4,7 @@ export, leaderboard verify.
     cli.py        the ``strikebench`` command: subcommands, or a cell / sweep through Hydra
     hydra_app.py  the Hydra application: one call runs one cell; ``-m`` runs many
     cell.py       one cell: skip if done -> preflight -> per company: train, evaluate -> record
+    validate.py   a cell's config checked before anything is loaded: each stage's check, in order
     sweep.py      a command line expanded into its cells, as Hydra's sweeper would
     plan.py       ``strikebench plan`` and ``strikebench status``
     export.py     ``strikebench export``: a cell's company view as RecBole atomic files

@@ -4,7 +4,6 @@
 """
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import time
 from dataclasses import dataclass
@@ -15,16 +14,18 @@ import pandas as pd
 import torch
 
 from strikebench.config.plain import to_plain
-from strikebench.config.validate import validate
+from strikebench.app.validate import validate
 from strikebench.data.cache import get_split
 from strikebench.errors import ConfigError
 from strikebench.evaluation.evaluator import EvalContext, evaluate
+from strikebench.evaluation.validation import validation_metric
 from strikebench.levers.build import apply_strike_config
 from strikebench.results import store
 from strikebench.results.assemble import LEVER_ROWS, build_record, lever_rows_table, trained_company
 from strikebench.results.keys import cell_key
 from strikebench.results.record import CompanyResult
 from strikebench.training import distributed
+from strikebench.training.company_data import company_data
 from strikebench.training.fit import fit_company
 
 
@@ -67,7 +68,7 @@ def run_cell(cfg, log=print) -> CellOutcome:
         if not view.holds_data:  # e.g. a competitor with no base data at p = 0: nothing to train
             companies[name] = CompanyResult.not_applicable(view, holdout.metric_columns)
             continue
-        held = company_data(data, view)
+        held = company_data(data, view.rewritten_rows, view.new_items)
         fit = train(cfg, name, held, split, view, device, work_dir / name, timings, log)
         if not distributed.is_rank_zero():
             continue
@@ -154,26 +155,11 @@ def study_negatives(cfg, data, split):
                             int(cfg.eval.sampled_negatives), seed=int(cfg.split.seed))
 
 
-def company_data(data, view):
-    """The dataset as ``view``'s company holds it: poisoned rows point at their new items.
-
-    Only the item column changes (in the arrays and in RecBole's interaction table), so the
-    training and evaluation code is the same for every company. Without rewrites: ``data``.
-    """
-    if len(view.rewritten_rows) == 0:
-        return data
-    from recbole.data.interaction import Interaction
-
-    item = view.item_array(data.item)
-    dataset = data.recbole_dataset
-    columns = dict(dataset.inter_feat.interaction)
-    columns[dataset.iid_field] = torch.as_tensor(item, dtype=columns[dataset.iid_field].dtype)
-    return dataclasses.replace(data, item=item, recbole_dataset=dataset.copy(Interaction(columns)), _cache={})
-
-
 def train(cfg, name, held, split, view, device, work_dir: Path, timings: dict, log):
     tick = time.perf_counter()
-    fit = fit_company(cfg, held, split, view, device, work_dir)
+    valid_metric = validation_metric(held, view.train, view.valid, str(cfg.trainer.monitor), device,
+                                     int(cfg.trainer.eval_batch_size))
+    fit = fit_company(cfg, held, split, view.train, view.valid, device, work_dir, valid_metric)
     timings[f"train_{name}"] = time.perf_counter() - tick
     if fit.resumed_from_epoch is not None:
         log(f"{name}: resumed from its checkpoint after epoch {fit.resumed_from_epoch}")

@@ -15,7 +15,6 @@ import socket
 import time
 from pathlib import Path
 
-from strikebench import compat
 from strikebench.results.record import CellRecord
 from strikebench.results.table import lever_label, selector_label
 from strikebench.results.versions import constraints_reference, software_versions
@@ -50,7 +49,9 @@ def machine_fingerprint() -> dict:
 
 def is_deterministic(model_name: str) -> bool:
     """True for models with no trainable step (RecBole's TRADITIONAL type: Pop, ItemKNN, EASE ...)."""
-    return compat.model_type(model_name) == "TRADITIONAL"
+    from strikebench.training.models import has_gradient_step
+
+    return not has_gradient_step(model_name)
 
 
 def cell_entry(record: CellRecord | dict, deterministic: bool) -> dict:

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 import traceback
 from pathlib import Path
+
+from strikebench.results.atomic import atomic_file
 
 
 def failures_dir(results_dir) -> Path:
@@ -17,13 +17,9 @@ def record_failure(results_dir, key: str, cell: str, exc: BaseException) -> Path
     lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
     entry = {"cell_key": key, "cell": cell, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
              "error": f"{type(exc).__name__}: {exc}", "last_lines": "".join(lines).splitlines()[-12:]}
-    folder = failures_dir(results_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{key}-", dir=folder)
-    with os.fdopen(fd, "w") as fh:
+    final = failures_dir(results_dir) / f"{key}.json"
+    with atomic_file(final) as fh:  # a later failure of the same cell replaces this note
         json.dump(entry, fh, indent=1)
-    final = folder / f"{key}.json"
-    os.replace(tmp, final)
     return final
 
 

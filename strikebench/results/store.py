@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
+
+from strikebench.results.atomic import new_temporary_dir, publish_directory
 
 RECORD = "record.json"
 PER_USER = "per_user.parquet"
@@ -41,8 +42,7 @@ def write_cell(results_dir, key: str, record: dict, per_user: pd.DataFrame, forc
     ``<results_dir>/previous/<key>-<time>/`` first.
     """
     final = cell_dir(results_dir, key)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=final.parent))
+    tmp = new_temporary_dir(final)
     try:
         per_user.to_parquet(tmp / PER_USER, index=False)
         for name, table in (tables or {}).items():
@@ -55,13 +55,8 @@ def write_cell(results_dir, key: str, record: dict, per_user: pd.DataFrame, forc
             previous = Path(results_dir) / "previous" / f"{key}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
             previous.parent.mkdir(parents=True, exist_ok=True)
             os.rename(final, previous)
-        try:
-            os.rename(tmp, final)  # atomic; fails if another job already stored this cell
-        except OSError:
-            if (final / RECORD).is_file():
-                return final, False
-            raise
-        return final, True
+        # First rename wins: if another job stored this cell meanwhile, its record stays.
+        return final, publish_directory(tmp, final, complete=lambda path: (path / RECORD).is_file())
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
