@@ -3,7 +3,9 @@
 Layout: ``<results_dir>/cells/<key>/record.json`` and ``per_user.parquet``. A cell is written
 into a temporary folder beside its final place and renamed into place in one step, so a reader
 sees a whole record or none. If two jobs finish the same cell, the first rename wins and the
-second is discarded: each cell's record exists exactly once.
+second is discarded: each cell's record exists exactly once. Readers check what they read
+(:func:`load_cell`): a damaged cell is set aside under ``<results_dir>/corrupt/`` and counts as
+missing (strikebench.results.corrupt).
 """
 from __future__ import annotations
 
