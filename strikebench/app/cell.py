@@ -1,4 +1,5 @@
-"""Run one cell: skip it if done -> preflight -> for each company: train, evaluate -> write the record.
+"""Run one cell: skip it if done or held by another job -> lock it -> preflight -> for each company:
+train, evaluate -> write the record.
 
 :func:`run_cell` is the whole story in a screen; each step below it is a small function.
 """
@@ -109,12 +110,12 @@ def reuses_stored(cfg, key: str) -> bool:
 
 
 def stored_outcome(cfg, key: str, log) -> CellOutcome | None:
-    """The stored record as this cell's outcome, when it is reused; else None."""
-    if not reuses_stored(cfg, key):
+    """The stored record as this cell's outcome, when it is reused (as :func:`reuses_stored`); else None."""
+    if not cfg.resume or cfg.force:
         return None
     path = store.cell_dir(cfg.results_dir, key)
     record = store.load_cell(path)
-    if record is None:  # damaged since is_done looked: set aside, so the cell runs again
+    if record is None:  # not stored, or damaged and now set aside: the cell runs (again)
         return None
     log(f"cell {key} already done, skipped (resume=true; force=true reruns it)")
     return CellOutcome(key, path, record, ran=False)

@@ -130,19 +130,23 @@ def set_aside(results_dir, item, damage: CorruptFile) -> Path | None:
     Returns where it went, or None when another reader moved it first.
     """
     item = Path(item)
-    folder = corrupt_dir(results_dir)
-    folder.mkdir(parents=True, exist_ok=True)
     name = item.name if item.is_dir() else f"{item.parent.name}-{item.stem}"
-    target = folder / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    target = corrupt_dir(results_dir) / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         if item.is_dir():
             os.rename(item, target)
         else:
             target.mkdir()
             os.rename(item, target / item.name)
-    except FileNotFoundError:
+        (target / REASON).write_text(f"{damage}\n", encoding="utf-8")
+    except FileNotFoundError:  # another reader moved it first
+        if target.is_dir() and not any(target.iterdir()):
+            target.rmdir()
         return None
-    (target / REASON).write_text(f"{damage}\n", encoding="utf-8")
+    except OSError as exc:  # e.g. someone else's read-only results: read on without it
+        print(f"strikebench: warning: {damage}; skipped (cannot set it aside: {exc})", file=sys.stderr)
+        return None
     print(f"strikebench: warning: {damage}; set aside in {target} (the cell counts as missing)", file=sys.stderr)
     return target
 
