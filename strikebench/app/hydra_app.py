@@ -14,7 +14,8 @@ from strikebench.app.cell import preflight, resolved_config, reuses_stored, run_
 from strikebench.app.plan import plan_cells, save_sweep
 from strikebench.app.sweep import compose_cell, runs_on_slurm
 from strikebench.app.sweep import launcher as sweep_launcher
-from strikebench.config.paths import CONF_DIR
+from strikebench.config.needs import check_command_line
+from strikebench.config.paths import CONF_SOURCE
 from strikebench.errors import ConfigError, StrikebenchError
 from strikebench.results.failures import clear_failure, record_failure
 from strikebench.results.keys import cell_key
@@ -27,6 +28,7 @@ CELL_MARKER = "cell.json"  # written into each job's folder; the sweep summary r
 
 def preflight_all(overrides: list[str], multirun: bool) -> None:
     """Check every cell before any of them trains; raise StrikebenchError naming the field."""
+    check_command_line(overrides)  # a missing extra (wandb, slurm) before Hydra needs its plugin
     if not multirun:
         cfg = compose_cell(overrides)
         if not reuses_stored(cfg, cell_key(resolved_config(cfg))):
@@ -81,7 +83,7 @@ def headline(record: CellRecord, metric: str, company: str = "incumbent", view: 
     return f"{metric} " + ", ".join(shown)
 
 
-@hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
+@hydra.main(config_path=CONF_SOURCE, config_name="config", version_base="1.3")
 def app(cfg: DictConfig) -> None:
     started = time.perf_counter()
     key = cell_key(resolved_config(cfg))

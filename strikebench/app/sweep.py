@@ -5,14 +5,14 @@ and by ``strikebench plan``.
 """
 from __future__ import annotations
 
-from hydra import compose, initialize_config_dir
+from hydra import compose
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from strikebench.config.paths import CONF_DIR
+from strikebench.config.paths import config_context
 from strikebench.errors import ConfigError
 
 
@@ -20,7 +20,7 @@ def _base(parser, overrides: list[str]):
     """The sweep's config before its swept values, with the ``hydra`` node (sweeper, launcher)."""
     parsed = parser.parse_overrides(overrides)
     plain = [o.input_line for o in parsed if not o.is_sweep_override()]
-    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+    with config_context():
         return compose("config", overrides=plain, return_hydra_config=True)
 
 
@@ -53,7 +53,7 @@ def runs_on_slurm(launcher_info: dict) -> bool:
 def compose_cell(overrides: list[str]):
     """The resolved config of one cell."""
     try:
-        with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+        with config_context():
             return compose("config", overrides=list(overrides))
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError("command line", _first_line(exc)) from None

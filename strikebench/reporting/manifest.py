@@ -5,7 +5,8 @@ versions and git commit, whether the model is deterministic, a hash of its parti
 company's status and the published values (``company/view/group/metric`` -> value, and
 ``.../n_users``). The manifest also holds the SHA-256 of ``leaderboard.csv`` and
 ``leaderboard.md``, the settings the ranking was computed with, the rules ``verify`` applies (for
-the reader: verify applies its own, strikebench.reporting.tolerances) and the machine it was built on.
+the reader: verify applies its own, strikebench.reporting.tolerances), the machine it was built on
+and the constraints file of the exact versions CI used (name and sha256), to rebuild the environment.
 
 :func:`read_manifest` checks the shape of a manifest before anything reads it
 (:class:`BadManifest`: ``verify`` exits 2 on it).
@@ -23,7 +24,7 @@ from pathlib import Path
 from strikebench.errors import StrikebenchError
 from strikebench.results.record import CellRecord
 from strikebench.results.table import lever_label, selector_label
-from strikebench.results.versions import software_versions
+from strikebench.results.versions import constraints_reference, software_versions
 
 SCHEMA = 2
 FILES = ("csv", "markdown")
@@ -91,7 +92,7 @@ def build_manifest(records: list[dict], deterministic: dict[str, bool], toleranc
     return {
         "schema": SCHEMA,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "versions": software_versions(),
+        "versions": {**software_versions(), "constraints": constraints_reference()},
         "machine": machine_fingerprint(),
         "tolerances": tolerances,
         "settings": {k: settings[k] for k in RANKING_SETTINGS},
