@@ -46,7 +46,7 @@ def test_a_sequential_model_needs_a_time_ordered_split(compose_cfg):
 @pytest.mark.parametrize("name,gradient", [("Pop", False), ("ItemKNN", False), ("EASE", False), ("BPR", True),
                                            ("GRU4Rec", True)])
 def test_models_without_a_gradient_step_are_recboles_traditional_ones(name, gradient):
-    from strikebench.reporting.manifest import is_deterministic
+    from strikebench.reporting.tolerances import DETERMINISTIC, TRAINED, model_kind
 
     assert has_gradient_step(name) == gradient
-    assert is_deterministic(name) == (not gradient)  # the manifest asks the same rule
+    assert model_kind(name) == (TRAINED if gradient else DETERMINISTIC)  # verify asks the same rule

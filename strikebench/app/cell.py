@@ -1,4 +1,5 @@
-"""Run one cell: skip it if done -> preflight -> for each company: train, evaluate -> write the record.
+"""Run one cell: skip it if done or held by another job -> lock it -> preflight -> for each company:
+train, evaluate -> write the record.
 
 :func:`run_cell` is the whole story in a screen; each step below it is a small function.
 """
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from strikebench.app.cell_lock import CellLock, lock_mode
 from strikebench.config.plain import to_plain
 from strikebench.app.validate import validate
 from strikebench.data.cache import get_split
@@ -34,7 +36,8 @@ class CellOutcome:
     key: str
     path: Path
     record: dict | None  # as stored in record.json; None on a data-parallel worker (rank 0 writes it)
-    ran: bool  # False when a stored record was reused (resume)
+    ran: bool  # False when a stored record was reused (resume) or another job holds the cell
+    running_elsewhere: str | None = None  # who holds the cell's lock (``lock=skip``), e.g. "pid 12 on node3"
 
 
 @dataclass(frozen=True)
@@ -50,19 +53,29 @@ class Holdout:
 
 
 def run_cell(cfg, log=print) -> CellOutcome:
-    """Run the cell ``cfg`` describes, unless its record exists and ``resume`` is on."""
+    """Run the cell ``cfg`` describes, unless its record exists and ``resume`` is on, or another
+    job is training it (``lock``: skip it, or wait and reuse its record)."""
     config = resolved_config(cfg)
     key = cell_key(config)
-    results_dir = Path(cfg.results_dir)
-    if reuses_stored(cfg, key):
-        log(f"cell {key} already done, skipped (resume=true; force=true reruns it)")
-        path = store.cell_dir(results_dir, key)
-        return CellOutcome(key, path, store.read_record(path), ran=False)
+    mode = lock_mode(cfg)
+    stored = stored_outcome(cfg, key, log)
+    if stored:
+        return stored
+    lock = CellLock(Path(cfg.work_dir) / key)
+    if distributed.is_rank_zero() and not take_lock(lock, mode, key, log):
+        log(f"cell {key} is running elsewhere ({lock.owner()}), skipped (lock=wait waits for it)")
+        return CellOutcome(key, store.cell_dir(cfg.results_dir, key), None, ran=False,
+                           running_elsewhere=lock.owner())
+    with lock:  # released however this ends; a job that held it may have stored the cell meanwhile
+        return stored_outcome(cfg, key, log) or train_and_store(cfg, key, config, lock, log)
 
+
+def train_and_store(cfg, key: str, config: dict, lock: CellLock, log) -> CellOutcome:
+    """Preflight -> for each company: train, evaluate -> write the record (the lock is held)."""
     started, timings = time.perf_counter(), {}
     data, split, state, device = preflight(cfg, timings)
     holdout = holdout_of(cfg, data, split, state)
-    work_dir = Path(cfg.work_dir) / key
+    work_dir = lock.path.parent
     companies, per_user_tables = {}, []
     for name, view in state.companies.items():
         if not view.holds_data:  # e.g. a competitor with no base data at p = 0: nothing to train
@@ -77,9 +90,10 @@ def run_cell(cfg, log=print) -> CellOutcome:
         per_user.insert(0, "company", name)
         per_user_tables.append(per_user)
     if not distributed.is_rank_zero():
-        return CellOutcome(key, store.cell_dir(results_dir, key), None, ran=True)
+        return CellOutcome(key, store.cell_dir(cfg.results_dir, key), None, ran=True)
     # Only now: a cell killed or preempted mid-training resumes from its checkpoints here.
-    shutil.rmtree(work_dir, ignore_errors=True)
+    for name in state.companies:
+        shutil.rmtree(work_dir / name, ignore_errors=True)
     timings["total"] = time.perf_counter() - started
     return write_record(cfg, key, config, data, state, companies, per_user_tables, timings, log)
 
@@ -94,6 +108,28 @@ def resolved_config(cfg) -> dict:
 def reuses_stored(cfg, key: str) -> bool:
     """A stored record is reused when ``resume`` is on, unless ``force`` asks for a re-run."""
     return bool(cfg.resume) and not cfg.force and store.is_done(cfg.results_dir, key)
+
+
+def stored_outcome(cfg, key: str, log) -> CellOutcome | None:
+    """The stored record as this cell's outcome, when it is reused (as :func:`reuses_stored`); else None."""
+    if not cfg.resume or cfg.force:
+        return None
+    path = store.cell_dir(cfg.results_dir, key)
+    record = store.load_cell(path)
+    if record is None:  # not stored, or damaged and now set aside: the cell runs (again)
+        return None
+    log(f"cell {key} already done, skipped (resume=true; force=true reruns it)")
+    return CellOutcome(key, path, record, ran=False)
+
+
+def take_lock(lock: CellLock, mode: str, key: str, log) -> bool:
+    """Whether this job now owns the cell; with ``lock=wait`` it waits for the job that does."""
+    if lock.acquire(wait=False):
+        return True
+    if mode == "skip":
+        return False
+    log(f"cell {key} is running elsewhere ({lock.owner()}): waiting for it (lock=wait)")
+    return lock.acquire(wait=True)
 
 
 def device_of(cfg) -> str:
@@ -115,6 +151,7 @@ def preflight(cfg, timings: dict | None = None, on_this_machine: bool = True):
     """
     timings = {} if timings is None else timings
     validate(cfg)
+    lock_mode(cfg)
     device = device_of(cfg) if on_this_machine else None
     tick = time.perf_counter()
     data, split = get_split(cfg.dataset, cfg.data_root, cfg.split, use_cache=bool(cfg.get("data_cache", True)))
@@ -212,9 +249,12 @@ def write_record(cfg, key, config, data, state, companies, per_user_tables, timi
     table["user"] = data.user_tokens[table["user"].to_numpy()].astype(str)
     lever_rows = lever_rows_table(state, data)
     record = build_record(key, config, data, state, companies, timings, lever_rows).to_json()
-    path, stored = store.write_cell(Path(cfg.results_dir), key, record, table, force=bool(cfg.force),
-                                    tables={LEVER_ROWS: lever_rows} if len(lever_rows) else None)
+    tables = {LEVER_ROWS: lever_rows} if len(lever_rows) else None
+    for _ in range(2):  # a second time only if the record found in place was damaged (now set aside)
+        path, stored = store.write_cell(Path(cfg.results_dir), key, record, table, force=bool(cfg.force), tables=tables)
+        kept = record if stored else store.load_cell(path)
+        if kept is not None:
+            break
     if not stored:
         log(f"cell {key} was stored by another job meanwhile; kept that record")
-        record = store.read_record(path)
-    return CellOutcome(key, path, record, ran=True)
+    return CellOutcome(key, path, kept, ran=True)

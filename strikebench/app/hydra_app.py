@@ -99,6 +99,9 @@ def app(cfg: DictConfig) -> None:
         if is_rank_zero():
             record_failure(cfg.results_dir, key, description, exc)
         raise
+    if outcome.running_elsewhere:  # another job trains it and stores its record (lock=skip)
+        print(f"[running elsewhere] {_describe(cfg)}: held by {outcome.running_elsewhere}; skipped")
+        return
     if outcome.record is None:  # a data-parallel worker: rank 0 reports the cell
         return
     clear_failure(cfg.results_dir, key)

@@ -7,6 +7,7 @@ import traceback
 from pathlib import Path
 
 from strikebench.results.atomic import atomic_file
+from strikebench.results import corrupt
 
 
 def failures_dir(results_dir) -> Path:
@@ -28,7 +29,19 @@ def clear_failure(results_dir, key: str) -> None:
 
 
 def read_failures(results_dir) -> dict[str, dict]:
+    """key -> failure record; a damaged one is set aside under corrupt/ with a warning."""
     folder = failures_dir(results_dir)
     if not folder.is_dir():
         return {}
-    return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
+    out = {}
+    for path in sorted(folder.glob("*.json")):
+        try:
+            entry = corrupt.read_json(path)
+            if not (isinstance(entry, dict) and all(isinstance(entry.get(k), str) for k in ("cell", "error"))
+                    and isinstance(entry.get("last_lines"), list)):
+                raise corrupt.CorruptFile(path, "not a failure record (cell, error, last_lines)")
+        except corrupt.CorruptFile as damage:
+            corrupt.set_aside(results_dir, path, damage)
+            continue
+        out[path.stem] = entry
+    return out

@@ -3,7 +3,9 @@
 Layout: ``<results_dir>/cells/<key>/record.json`` and ``per_user.parquet``. A cell is written
 into a temporary folder beside its final place and renamed into place in one step, so a reader
 sees a whole record or none. If two jobs finish the same cell, the first rename wins and the
-second is discarded: each cell's record exists exactly once.
+second is discarded: each cell's record exists exactly once. Readers check what they read
+(:func:`load_cell`): a damaged cell is set aside under ``<results_dir>/corrupt/`` and counts as
+missing (strikebench.results.corrupt).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from strikebench.results.atomic import new_temporary_dir, publish_directory
+from strikebench.results import corrupt
 
 RECORD = "record.json"
 PER_USER = "per_user.parquet"
@@ -30,7 +33,25 @@ def cell_dir(results_dir, key: str) -> Path:
 
 
 def is_done(results_dir, key: str) -> bool:
-    return (cell_dir(results_dir, key) / RECORD).is_file()
+    """Whether the cell is stored whole. A damaged cell is set aside (it then counts as missing)."""
+    return load_cell(cell_dir(results_dir, key)) is not None
+
+
+def load_cell(folder) -> dict | None:
+    """The record of the cell folder ``<results_dir>/cells/<key>``, checked with its Parquet files
+    (strikebench.results.corrupt); None when there is no such cell or it was damaged and set aside."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return None
+    try:
+        record = corrupt.check_record(folder / RECORD, folder.name)
+        lever_rows = (record.get("lever_rows") or {}).get("file")
+        for name in [PER_USER] + ([lever_rows] if isinstance(lever_rows, str) else []):
+            corrupt.check_parquet(folder / name)
+    except corrupt.CorruptFile as damage:
+        corrupt.set_aside(folder.parent.parent, folder, damage)
+        return None
+    return record
 
 
 def write_cell(results_dir, key: str, record: dict, per_user: pd.DataFrame, force: bool = False,
@@ -70,15 +91,22 @@ def read_record(path) -> dict:
 
 
 def read_per_user(cell_path) -> pd.DataFrame:
-    return pd.read_parquet(Path(cell_path) / PER_USER)
+    path = Path(cell_path) / PER_USER
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - name the damaged file instead of pyarrow's traceback
+        raise corrupt.CorruptFile(path, f"not readable Parquet ({type(exc).__name__}: {exc})") from None
 
 
 def iter_records(results_dir):
-    """Every stored record (skipping folders that are still being written)."""
+    """Every whole stored record. Folders still being written (``.tmp-*``) are skipped; damaged
+    cells are set aside with a warning (strikebench.results.corrupt)."""
     base = cells_dir(results_dir)
     if not base.is_dir():
         return
     for child in sorted(base.iterdir()):
-        if child.name.startswith(".") or not (child / RECORD).is_file():
+        if child.name.startswith(".") or not child.is_dir():
             continue
-        yield read_record(child)
+        record = load_cell(child)
+        if record is not None:
+            yield record
