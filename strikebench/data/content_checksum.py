@@ -4,13 +4,15 @@ It is part of every cell's key and study (docs/design.md rule 5), so changed dat
 old records, and the same files anywhere (another machine, another folder, other mtimes) give
 the same checksum: a reviewer's re-run has the same key. Planning thousands of cells must not
 hash the files thousands of times: each file's digest is remembered by (path, size, mtime_ns)
-in ``<cache root>/content_checksums.json`` and in memory, and read again only when those change.
+in ``<cache root>/content_checksums.json`` and in memory, and read again only when those change
+(or when the file was modified just before it was hashed, see ``RACY_NS``).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
+import time
 from pathlib import Path
 
 from strikebench.config.plain import to_plain
@@ -19,6 +21,7 @@ from strikebench.results.atomic import atomic_file
 
 MEMO = "content_checksums.json"
 CHUNK = 1 << 22
+RACY_NS = 2_000_000_000  # files modified less than 2 s before they are hashed are not remembered
 
 log = logging.getLogger(__name__)
 _MEMORY: dict[str, dict] = {}  # path -> {"size", "mtime_ns", "sha256"}, across calls of this process
@@ -78,8 +81,11 @@ class _Memo:
         with open(file, "rb") as fh:
             for block in iter(lambda: fh.read(CHUNK), b""):
                 h.update(block)
-        self.entries[key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": h.hexdigest()}
-        self.changed = True
+        # A file changed within the file system's mtime resolution of its last hash could keep its
+        # size and mtime ("racy git"): one this fresh is hashed again next time, not remembered.
+        if time.time_ns() - stat.st_mtime_ns > RACY_NS:
+            self.entries[key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": h.hexdigest()}
+            self.changed = True
         return h.hexdigest()
 
     def save(self) -> None:
