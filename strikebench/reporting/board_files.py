@@ -32,9 +32,9 @@ def manifest_table(manifest: dict) -> pd.DataFrame:
     rows = []
     for cell in manifest["cells"]:
         # the study from the cell's own config (as its record has it), never from a claim beside it
-        keys = {"study": describe_study(cell["config"])["id"], "dataset": cell["dataset"], "model": cell["model"], "family": cell["config"]["model"].get("family"),
-                "lever": cell["lever"], "selector": cell["selector"], "participation": float(cell["participation"]),
-                "seed": int(cell["seed"]), "cell_key": cell["cell_key"]}
+        keys = {"study": describe_study(cell["config"])["id"], "dataset": cell["dataset"], "model": cell["model"],
+                "family": cell["config"]["model"].get("family"), "lever": cell["lever"], "selector": cell["selector"],
+                "participation": float(cell["participation"]), "seed": int(cell["seed"]), "cell_key": cell["cell_key"]}
         published = cell["published"]
         for name, value in published.items():
             company, view, group, metric = name.split("/")
