@@ -1,18 +1,62 @@
-"""Shared fixtures: configs composed like the CLI does, and tiny hand-built datasets."""
+"""Shared fixtures: configs composed like the CLI does, and tiny hand-built datasets.
+
+The whole suite runs with one torch thread (and OMP/MKL limited to one for subprocesses: these
+models are tiny, and two OpenMP threads on a busy 2-core machine spin-wait each other into runs
+tens of times slower), writes its datasets and caches under a session-wide temporary data root
+(``STRIKEBENCH_DATA``), never under ``~/.cache/strikebench``, and runs Hypothesis derandomised
+under CI=true.
+"""
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from pathlib import Path
+
+# Before torch is imported (here, through compat): subprocesses inherit these too.
+for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_name] = "1"
 
 import numpy as np
 import pytest
+import torch
+from hypothesis import settings as hypothesis_settings
 
 from benchmarks.recbole_settings import INTERACTION_SETTINGS as TINY_SETTINGS
 from strikebench import compat
+from tests.helpers.slurm import TERMINAL_STATES, run_quiet, slurm_status  # noqa: F401 - used by the Slurm tests
 
 compat.apply()
+
+# CI: the same examples on every run (a failure reproduces); locally, Hypothesis explores.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("dev")
+hypothesis_settings.load_profile("ci" if os.environ.get("CI", "").lower() == "true" else "dev")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread():
+    """One torch thread for the whole suite (in-process; subprocesses get OMP/MKL_NUM_THREADS=1)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def isolated_data_root(tmp_path_factory):
+    """The suite's data root: datasets, caches and checksums go here, never to the user's
+    ``~/.cache/strikebench``. One per session, so ML-100K is preprocessed once (on first use) and
+    reused by every test and subprocess; ``STRIKEBENCH_TEST_DATA`` names a folder to keep it in
+    across sessions instead."""
+    kept = os.environ.get("STRIKEBENCH_TEST_DATA")
+    root = Path(kept) if kept else tmp_path_factory.mktemp("strikebench-data", numbered=False)
+    root.mkdir(parents=True, exist_ok=True)
+    before = os.environ.get("STRIKEBENCH_DATA")
+    os.environ["STRIKEBENCH_DATA"] = str(root)
+    yield root
+    if before is None:
+        os.environ.pop("STRIKEBENCH_DATA", None)
+    else:
+        os.environ["STRIKEBENCH_DATA"] = before
 
 
 @pytest.fixture
@@ -69,51 +113,11 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
 
 
-# --- the local Slurm cluster (slurm/setup_local_cluster.sh) ---------------------------------
-SLURM_COMMANDS = ("sbatch", "sinfo", "squeue", "scancel", "sacct", "scontrol")
-USABLE_NODE_STATES = {"idle", "mix", "mixed", "alloc", "allocated", "comp", "completing"}
-TERMINAL_STATES = {
-    "COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL",
-    "BOOT_FAIL", "DEADLINE", "PREEMPTED", "REVOKED",
-}
-
-
-def run_quiet(cmd: list[str], timeout: float = 30, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kwargs)
-
-
-def _slurm_problem() -> tuple[str | None, str | None]:
-    """(problem, default partition): problem is None when the cluster is usable."""
-    missing = [c for c in SLURM_COMMANDS if shutil.which(c) is None]
-    if missing:
-        return f"Slurm commands not on PATH: {', '.join(missing)}", None
-    try:
-        info = run_quiet(["sinfo", "-h", "-o", "%P %t"])
-        if info.returncode != 0:
-            return f"sinfo failed (cluster not up?): {info.stderr.strip()}", None
-        partition, usable = None, False
-        for line in info.stdout.splitlines():
-            name, state = line.split()
-            if name.endswith("*"):  # sinfo marks the default partition with '*'
-                name = name[:-1]
-                partition = partition or name
-            usable |= state in USABLE_NODE_STATES
-        if not usable:
-            return f"no node is usable (sinfo: {info.stdout.strip()!r})", None
-        acct = run_quiet(["sacct", "-n", "-X", "-S", "now-1minutes"])
-        if acct.returncode != 0:
-            return f"accounting not working, sacct failed: {acct.stderr.strip()}", None
-    except subprocess.TimeoutExpired as e:
-        return f"{e.cmd[0]} timed out (controller unreachable?)", None
-    if partition is None:
-        partition = info.stdout.split()[0].rstrip("*")
-    return None, partition
-
-
+# --- the local Slurm cluster (slurm/setup_local_cluster.sh): tests/helpers/slurm.py ----------
 @pytest.fixture(scope="session")
 def slurm_partition() -> str:
     """Partition to submit to; skips (or fails when CI=true) without a usable cluster."""
-    problem, partition = _slurm_problem()
+    problem, partition = slurm_status()
     if problem:
         msg = f"{problem}; start one with: sudo slurm/setup_local_cluster.sh"
         if in_ci():

@@ -33,16 +33,6 @@ BAND = 0.02
 EPOCHS = 5
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """These models are tiny: one thread is as fast, and two OpenMP threads on a busy 2-core
-    machine spin-wait each other into runs tens of times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def train_and_test(cfg, data, split, path: str, epochs: int) -> float:
     """fit_company's training with the loader of ``path`` and no early stopping; test NDCG@10."""
     from recbole.utils import init_seed

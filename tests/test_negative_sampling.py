@@ -22,11 +22,12 @@ import torch
 from scipy.stats import chisquare
 
 from strikebench.training.fast import FastTrainLoader, UniformNegativeSampler
+from tests.helpers.run_if import RunIf
 
 METHODS = ("rank", "rejection")
 P_MIN = 1e-3  # chi-square p-value floor
 # The CUDA path runs where a GPU is present (it never ran where these tests were written).
-DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA"))]
+DEVICES = ["cpu", pytest.param("cuda", marks=RunIf(min_gpus=1))]
 
 
 def dense_data(n_users=40, n_items=16, seed=0):

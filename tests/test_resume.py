@@ -1,39 +1,104 @@
-"""A cell interrupted mid-training resumes from its last checkpoint when it is run again."""
+"""A cell killed mid-training and run again resumes from its checkpoint and ends exactly where the
+same cell run in one go ends: same weights, same metrics, Lightning's state restored.
+
+The interruption is real: a ``strikebench`` process (tests/killed_cell.py) dies without clean-up
+in the middle of epoch K + 1, leaving the checkpoint of epoch K. The relaunch must start epoch
+K + 1 with the uninterrupted run's global step, optimiser moments, early-stopping counters and
+random generators; if it trained from scratch (or from the weights alone) it would end elsewhere.
+"""
 from __future__ import annotations
 
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import lightning as L
 import pytest
 import torch
 
-from strikebench.app.cell import run_cell
+from strikebench.app import cell
+from strikebench.app.sweep import compose_cell
 from strikebench.results import store
 from strikebench.training.module import RecBoleModule
 
+K = 1  # the last epoch (index) checkpointed before the kill
+# BPR on ML-100K, 10% on strike: about a second an epoch; patience 2 keeps early stopping armed.
+OVERRIDES = ["model=bpr", "strike.participation=0.1", "trainer.max_epochs=4", "trainer.patience=2"]
+KILLED_CELL = Path(__file__).with_name("killed_cell.py")
 
-class Preempted(Exception):
-    pass
+
+def early_stopping(trainer) -> dict:
+    (callback,) = [c for c in trainer.callbacks if isinstance(c, L.pytorch.callbacks.EarlyStopping)]
+    return callback.state_dict()
 
 
-def test_interrupted_cell_resumes_from_its_checkpoint(compose_cfg, tmp_path, monkeypatch):
-    overrides = ["model=bpr", "strike.participation=0.1", "trainer.max_epochs=4", "trainer.patience=10"]
-    cfg = compose_cfg(overrides)
+def trained_cell(results: Path, monkeypatch) -> tuple[dict, dict, dict]:
+    """Run the cell in this process: (Lightning's state at the start of each epoch this process
+    trained, by epoch; the final weights; the record)."""
+    at_start, weights = {}, {}
+    epoch_start, fit_company = RecBoleModule.on_train_epoch_start, cell.fit_company
 
-    def preempt_after_epoch_two(self):
-        if self.current_epoch == 1:  # the checkpoint of epoch index 1 is already saved
-            raise Preempted
+    def seen_at_epoch_start(self):
+        epoch_start(self)
+        at_start[self.current_epoch] = dict(
+            global_step=self.trainer.global_step, optimizer=copy.deepcopy(self.optimizers().optimizer.state_dict()),
+            early_stopping=copy.deepcopy(early_stopping(self.trainer)), torch_rng=torch.get_rng_state())
 
-    monkeypatch.setattr(RecBoleModule, "on_train_epoch_end", preempt_after_epoch_two, raising=False)
-    with pytest.raises(Preempted):
-        run_cell(cfg)
-    (work,) = (tmp_path / "results" / ".work").iterdir()
-    last = work / "incumbent" / "checkpoints" / "last.ckpt"
-    saved_epoch = torch.load(last, weights_only=True)["epoch"]  # loads without pickle
-    assert saved_epoch in (0, 1)
-    assert not store.is_done(cfg.results_dir, work.name)
+    def keep_weights(*args, **kwargs):
+        fit = fit_company(*args, **kwargs)
+        weights.update({name: value.detach().clone() for name, value in fit.model.state_dict().items()})
+        return fit
 
+    monkeypatch.setattr(RecBoleModule, "on_train_epoch_start", seen_at_epoch_start)
+    monkeypatch.setattr(cell, "fit_company", keep_weights)
+    outcome = cell.run_cell(compose_cell([*OVERRIDES, f"results_dir={results}"]), log=lambda m: None)
     monkeypatch.undo()
-    outcome = run_cell(compose_cfg(overrides))
-    training = outcome.record["companies"]["incumbent"]["training"]
-    assert training["resumed_from_epoch"] == saved_epoch
-    assert training["epochs"] == 4
-    assert not (tmp_path / "results" / ".work" / work.name).exists()  # cleaned up after success
-    assert len(list(store.iter_records(cfg.results_dir))) == 1
+    return at_start, weights, outcome.record
+
+
+def assert_same_optimizer_state(resumed: dict, uninterrupted: dict):
+    assert resumed["param_groups"] == uninterrupted["param_groups"]
+    assert resumed["state"].keys() == uninterrupted["state"].keys() and resumed["state"]
+    for index, moments in uninterrupted["state"].items():
+        for name, value in moments.items():  # step, exp_avg, exp_avg_sq
+            assert torch.equal(torch.as_tensor(resumed["state"][index][name]), torch.as_tensor(value)), (index, name)
+
+
+def test_a_killed_cell_resumes_and_ends_as_if_never_interrupted(tmp_path, monkeypatch):
+    whole_epochs, whole_weights, whole = trained_cell(tmp_path / "whole", monkeypatch)
+    assert sorted(whole_epochs) == [0, 1, 2, 3]
+    whole_state = whole_epochs[K + 1]
+
+    results = tmp_path / "killed"
+    killed = subprocess.run([sys.executable, str(KILLED_CELL), str(K + 1), *OVERRIDES, f"results_dir={results}"],
+                            capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    assert killed.returncode == 137, killed.stderr[-3000:]
+    (work,) = (results / ".work").iterdir()
+    last = torch.load(work / "incumbent" / "checkpoints" / "last.ckpt", weights_only=True)  # no pickle needed
+    assert last["epoch"] == K and not store.is_done(results, work.name)
+
+    resumed_epochs, resumed_weights, resumed = trained_cell(results, monkeypatch)
+    assert sorted(resumed_epochs) == [K + 1, 3]  # epochs 0..K are not trained again
+    resumed_state = resumed_epochs[K + 1]
+    # Lightning restored the step counter, the optimiser's moments and early stopping's counters,
+    # and the random generators are where the uninterrupted run had them ...
+    assert resumed_state["global_step"] == last["global_step"] == whole_state["global_step"] > 0
+    assert_same_optimizer_state(resumed_state["optimizer"], whole_state["optimizer"])
+    assert resumed_state["early_stopping"] == whole_state["early_stopping"]
+    assert resumed_state["early_stopping"]["best_score"] > 0  # a validated epoch, not a fresh callback
+    assert torch.equal(resumed_state["torch_rng"], whole_state["torch_rng"])
+    # ... so it trains the same batches and negatives, and ends with the same weights and metrics.
+    assert resumed_weights.keys() == whole_weights.keys()
+    for name, value in whole_weights.items():
+        assert torch.equal(resumed_weights[name], value), name
+    ours, theirs = (r["companies"]["incumbent"] for r in (resumed, whole))
+    assert ours["training"]["resumed_from_epoch"] == K and theirs["training"]["resumed_from_epoch"] is None
+    for key in ("epochs", "best_epoch", "best_valid"):
+        assert ours["training"][key] == theirs["training"][key], key
+    for view in ("holdout", "company"):
+        for group, metrics in theirs["metrics"][view].items():
+            for metric, value in metrics.items():
+                assert ours["metrics"][view][group][metric] == pytest.approx(value, abs=1e-6), (view, group, metric)
+    assert not (results / ".work" / work.name).exists()  # checkpoints cleaned up after success
+    assert len(list(store.iter_records(results))) == 1

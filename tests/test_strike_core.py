@@ -24,6 +24,51 @@ def test_participant_count_is_round_half_up_and_at_least_one(p, n, expected):
     assert participant_count(p, n) == expected
 
 
+# Off the .5 grid, where round-half-up parts from ceil (0.31 x 10 = 3.1 -> 3, not 4) and floor
+# (0.66 x 3 = 1.98 -> 2, not 1); 0.0005 x 943 = 0.47 rounds to 0 and is lifted to 1.
+OFF_GRID = [(0.31, 10, 3), (0.1, 943, 94), (0.0005, 943, 1), (0.44, 7, 3), (0.66, 3, 2), (0.123, 100, 12)]
+
+
+@pytest.mark.parametrize("p,n,expected", OFF_GRID)
+def test_participant_counts_off_the_half_grid(p, n, expected):
+    assert participant_count(p, n) == expected
+    drawn = draw_participants(np.arange(1, n + 1), p, seed=0, group_name="all users")
+    assert len(set(drawn.users.tolist())) == len(drawn.users) == expected
+    assert drawn.group_size == n and drawn.participation == p
+
+
+def test_the_record_counts_the_participants_off_the_grid(compose_cfg, tmp_path):
+    """p = 0.31 of 10 users: 3 participants, realised participation 0.3, in the record and the table."""
+    from strikebench.app.cell import run_cell
+    from strikebench.results.table import records_to_table
+    from tests.conftest import write_atomic
+    from tests.test_history_mask import dataset_overrides
+
+    rows = [(f"u{u}", f"i{(u + t) % 6}", 4, t) for u in range(10) for t in range(3)]
+    write_atomic(tmp_path / "data", "tenusers", rows)
+    cfg = compose_cfg(["model=pop", "trainer=tiny", "split=sequential", "eval.ks=[3]", "strike.participation=0.31",
+                       *dataset_overrides(tmp_path / "data", "tenusers")])
+    record = run_cell(cfg, log=lambda m: None).record
+    participants = record["participants"]
+    assert (participants["count"], participants["group_size"], len(participants["users"])) == (3, 10, 3)
+    assert participants["participation"] == 0.31 and participants["realised_participation"] == pytest.approx(0.3)
+    table = records_to_table([record])
+    assert set(table["participation"]) == {0.31} and set(table["realised_participation"]) == {3 / 10}
+    held = record["companies"]["incumbent"]["metrics"]["holdout"]["participants"]
+    assert held["n_users"] == 3  # the three are evaluated as participants
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("p,expected", [(0.1, 94), (0.0005, 1)])
+def test_the_record_counts_the_participants_of_ml100k(compose_cfg, ml100k, p, expected):
+    from strikebench.app.cell import run_cell
+
+    record = run_cell(compose_cfg(["model=pop", "trainer=tiny", f"strike.participation={p}"]), log=lambda m: None).record
+    participants = record["participants"]
+    assert (participants["count"], participants["group_size"]) == (expected, 943)
+    assert participants["realised_participation"] == pytest.approx(expected / 943)
+
+
 @pytest.mark.parametrize("p", [-0.1, 1.5])
 def test_participation_outside_unit_interval_is_refused(p):
     with pytest.raises(ConfigError, match="strike.participation"):

@@ -14,22 +14,13 @@ import torch
 import yaml
 
 from strikebench.config.paths import CONF_DIR, config_options
+from tests.helpers.run_if import RunIf
 
 MODELS = config_options("model")
 FAMILIES = {
     "non_personalised", "neighbourhood", "linear_autoencoder", "matrix_factorisation",
     "neural_autoencoder", "graph", "sequential",
 }
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny models: one thread is as fast, and two OpenMP threads on a busy 2-core machine
-    spin-wait each other into runs several times slower (the zoo took 190 s so, 60 s with one)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _model_yaml(name: str) -> dict:
@@ -223,7 +214,7 @@ def test_an_unknown_model_name_is_refused_naming_the_field(compose_cfg):
             validate(compose_cfg(["model=bpr", f"model.name={name}"]))
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@RunIf(min_gpus=1)
 @pytest.mark.parametrize("name", ["pop", "bpr", "lightgcn", "neumf", "recvae", "gru4rec", "bert4rec"])
 def test_models_train_on_the_gpu(name, compose_cfg, tmp_path):
     from strikebench.app.cell import run_cell

@@ -13,10 +13,14 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from strikebench.training.random_states import RandomStates
 
-def run_lightning(module, loader, trainer_cfg, work_dir: Path, validates: bool, data_parallel: bool):
+
+def run_lightning(module, loader, trainer_cfg, work_dir: Path, validates: bool, data_parallel: bool,
+                  generators=()):
     """``trainer.fit`` of ``module`` on ``loader``; returns (trainer, checkpoint callback or None,
-    the epoch it resumed after or None). ``validates``: early-stop on ``module.monitor``."""
+    the epoch it resumed after or None). ``validates``: early-stop on ``module.monitor``.
+    ``generators``: the loader's own random generators, checkpointed with the global ones."""
     ckpt_dir = checkpoint_dir(work_dir)
     monitor = module.monitor
     callbacks = []
@@ -26,7 +30,8 @@ def run_lightning(module, loader, trainer_cfg, work_dir: Path, validates: bool, 
         checkpoint = L.pytorch.callbacks.ModelCheckpoint(dirpath=ckpt_dir, monitor=monitor, mode="max", save_top_k=1,
                                                          save_last=True)
         callbacks = [checkpoint, L.pytorch.callbacks.EarlyStopping(monitor=monitor, mode="max",
-                                                                   patience=int(trainer_cfg.patience))]
+                                                                   patience=int(trainer_cfg.patience)),
+                     RandomStates(generators)]
     # One batch per validation epoch: it starts the pass, the module's metric does the rest.
     one_pass = DataLoader(TensorDataset(torch.zeros(1)))
     with _quiet_lightning():
