@@ -12,7 +12,7 @@ so missing feature values would stay missing. pyproject pins ``pandas<3`` for th
 Fixed: RecBole's ``Pop`` counts an item at most once per training batch (see
 ``_pop_exact_counts``), which makes the non-personalised reference depend on the batch size.
 RecBole's ``ADMMSLIM`` adds random noise to its scores (see ``_admmslim_no_noise``).
-Counted: the repeated user-item pairs RecBole's ``rm_dup_inter`` removes (``_count_removed_duplicates``).
+Counted: the repeated user-item rows RecBole's ``rm_dup_inter`` removes (``_count_removed_duplicates``).
 
 Never imported: ``recbole.quick_start`` (it imports ray, which breaks on current setuptools).
 """
