@@ -190,7 +190,7 @@ def group_warm(size: str, work: Path) -> list:
     with Stage("split (from cache)", stages):
         split, split_info = load_split_cached(entry, data, SPLIT)
     assert split_info["split"] == "hit", split_info
-    with Stage("cache file checksums (read + blake2b)", stages):
+    with Stage("cache file checksums (read + sha256)", stages):
         files = [f for f in entry.path.rglob("*") if f.is_file() and f.suffix in (".parquet", ".npy", ".json")]
         for f in files:
             digest(f.read_bytes())

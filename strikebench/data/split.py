@@ -6,6 +6,7 @@ the state of global random generators, and it is the same for every model and ce
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,7 +74,7 @@ def split_as_used(split_cfg) -> dict:
 
 def _positive_shares(ratios) -> bool:
     return (isinstance(ratios, (list, tuple)) and len(ratios) == len(PARTS)
-            and all(isinstance(r, (int, float)) and not isinstance(r, bool) and r > 0 for r in ratios))
+            and all(isinstance(r, (int, float)) and not isinstance(r, bool) and 0 < r < math.inf for r in ratios))
 
 
 def validate_split_config(split_cfg) -> None:

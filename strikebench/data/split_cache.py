@@ -19,11 +19,11 @@ import numpy as np
 from strikebench.data.cache_keys import SPLIT_VERSION, split_key
 from strikebench.data.data_cache import CacheEntry
 from strikebench.data.interactions import InteractionData
-from strikebench.data.split import FixedSplit, make_split, split_as_used, validate_split_config
+from strikebench.data.split import PARTS, FixedSplit, make_split, split_as_used, validate_split_config
 from strikebench.data.table_codec import CacheInvalid, digest, read_json, read_verified, write_json
 from strikebench.results.atomic import new_temporary_dir, publish_directory
 
-PARTS = ("train", "valid", "test")
+HEADER_MAX = 65_536 + 12  # the longest .npy preamble: magic, version, length, header
 
 log = logging.getLogger(__name__)
 
@@ -89,18 +89,26 @@ def _read_split(final: Path, checksum: str, rows: int) -> FixedSplit:
     digests, sizes = meta.get("digests"), meta.get("sizes")
     if not isinstance(digests, dict) or not isinstance(sizes, dict):
         raise CacheInvalid("no checksums recorded (written by an older strikebench)")
-    parts = {}
-    for part in PARTS:
-        raw = read_verified(final / f"{part}.npy", digests.get(f"{part}.npy"))
-        try:
-            parts[part] = np.load(io.BytesIO(raw), allow_pickle=False)
-        except Exception as exc:  # noqa: BLE001 - whatever numpy cannot read means: make it again
-            raise CacheInvalid(f"cannot read {part}.npy: {type(exc).__name__}: {exc}") from exc
-        if parts[part].dtype != np.int64 or parts[part].ndim != 1 or len(parts[part]) != sizes.get(part):
-            raise CacheInvalid(f"{part}.npy holds {parts[part].dtype} {parts[part].shape}, "
-                               f"not the {sizes.get(part)} row indices recorded")
+    parts = {part: _row_indices(final / f"{part}.npy", digests, sizes.get(part)) for part in PARTS}
     check_partition(parts, rows)
     return FixedSplit(**parts)
+
+
+def _row_indices(path: Path, digests: dict, size) -> np.ndarray:
+    """The int64 vector of ``size`` row indices stored at ``path``, if it matches its checksum:
+    read once into an array that is hashed, and then viewed past the .npy header (no copy)."""
+    raw = read_verified(path, digests.get(path.name), read=lambda p: np.fromfile(p, dtype=np.uint8))
+    try:
+        header = io.BytesIO(raw[:HEADER_MAX].tobytes())
+        version = np.lib.format.read_magic(header)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran_order, dtype = read_header(header)
+    except Exception as exc:  # noqa: BLE001 - whatever numpy cannot read means: make it again
+        raise CacheInvalid(f"cannot read {path.name}: {type(exc).__name__}: {exc}") from exc
+    start = header.tell()  # a multiple of 64 (numpy pads the header): the int64 view is aligned
+    if dtype != np.int64 or fortran_order or shape != (size,) or len(raw) - start != 8 * size:
+        raise CacheInvalid(f"{path.name} holds {dtype} {shape}, not the {size} row indices recorded")
+    return raw[start:].view(np.int64)
 
 
 def check_partition(parts: dict[str, np.ndarray], rows: int) -> None:

@@ -198,7 +198,7 @@ def check_files(path: str | Path, name: str, load_col: dict | None) -> None:
 def check_rows(file: str | Path, block_bytes: int = 1 << 24) -> None:
     """Every row of an atomic file has one tab-separated value per header column (empty values
     allowed); RecBole's reader would fill a short row with missing values without a word.
-    Otherwise a DataError naming the file and the line. Read in blocks: about 1 s per GB."""
+    Otherwise a DataError naming the file and the line. Read in 16 MB blocks."""
     file = Path(file)
     with open(file, "rb") as fh:
         columns = fh.readline().count(b"\t") + 1
@@ -220,14 +220,15 @@ def _check_block(file: Path, text: bytes, columns: int, done: int) -> int:
     import numpy as np
 
     raw = np.frombuffer(text, dtype=np.uint8)
-    ends = np.flatnonzero(raw == 10)
-    starts = np.concatenate([[0], ends[:-1] + 1])
-    tabs = np.diff(np.searchsorted(np.flatnonzero(raw == 9), ends), prepend=0)
-    length = ends - starts - (raw[np.maximum(ends - 1, 0)] == 13)  # without a \r before the \n
-    bad = np.flatnonzero((tabs != columns - 1) & (length > 0))  # blank lines are skipped, as pandas does
-    if len(bad):
-        i = int(bad[0])
+    marks = np.flatnonzero((raw == 9) | (raw == 10))  # every tab and line end, in order
+    ends = np.flatnonzero(raw[marks] == 10)  # which marks end a line
+    tabs = np.diff(ends, prepend=-1) - 1  # tabs on each line
+    for i in np.flatnonzero(tabs != columns - 1):
+        end = int(marks[ends[i]])
+        start = int(marks[ends[i - 1]]) + 1 if i else 0
+        if tabs[i] == 0 and text[start:end] in (b"", b"\r"):
+            continue  # a blank line: pandas skips it
         values = int(tabs[i]) + 1
-        raise DataError(f"{file} line {done + i + 1}: {values} tab-separated value{'s' * (values != 1)} under a "
+        raise DataError(f"{file} line {done + int(i) + 1}: {values} tab-separated value{'s' * (values != 1)} under a "
                         f"header of {columns} columns (allowed: one value per column; a value may be empty)")
     return done + len(ends)
