@@ -33,7 +33,8 @@ def booktabs(frame: pd.DataFrame, caption: str | None, name: str) -> str:
     lines = [r"\begin{table}[t]", r"\centering", r"\small"]
     if caption:
         lines.append(rf"\caption{{{escape(caption)}}}")
-    lines += [rf"\label{{tab:{escape(name)}}}", rf"\begin{{tabular}}{{{columns}}}", r"\toprule",
+    label = "".join(c if c.isalnum() or c in "-.:" else "-" for c in name)
+    lines += [rf"\label{{tab:{label}}}", rf"\begin{{tabular}}{{{columns}}}", r"\toprule",
               " & ".join(escape(c) for c in frame.columns) + r" \\", r"\midrule"]
     lines += [" & ".join(escape(v) for v in row) + r" \\" for row in frame.itertuples(index=False)]
     lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
