@@ -93,17 +93,23 @@ def markdown(board: pd.DataFrame, settings: dict) -> str:
     return "\n".join(lines)
 
 
-def latex(board: pd.DataFrame, settings: dict, name: str = "leaderboard") -> str:
-    """One booktabs table per dataset, lever and selector (without the paired-test columns' long text)."""
-    parts = []
-    for i, (board_key, rows) in enumerate(board.groupby(BOARD, sort=True)):
-        dataset, lever, selector = board_key
+def latex_tables(board: pd.DataFrame, settings: dict, name: str = "leaderboard") -> list[tuple]:
+    """(name, display frame, caption) per dataset, lever and selector, for booktabs (the paired
+    tests' long text left out)."""
+    p = float(settings["leaderboard"]["participation"])
+    out = []
+    for key, rows in board.groupby(BOARD, sort=True):
         shown = display_rows(rows, settings).drop(columns=["vs next: Δ loss share", "t p", "Wilcoxon p"])
-        notes = " ".join(_notes(rows, float(settings["leaderboard"]["participation"]))).replace("\\*", "*")
-        caption = f"Leaderboard, {dataset}, {lever} ({selector}), metric {board['metric'].iloc[0]}. {notes}".strip()
-        parts.append(booktabs(shown, caption, f"{name}-{i + 1}" if board[BOARD].drop_duplicates().shape[0] > 1
-                              else name))
-    return "\n".join(parts)
+        notes = " ".join(_notes(rows, p)).replace("\\*", "*")
+        caption = f"Leaderboard, {', '.join(key)}: ranked by L({p:g}), metric {board['metric'].iloc[0]}. {notes}"
+        tag = "".join(c if c.isalnum() or c in "-._" else "-" for c in "_".join(key))
+        out.append((f"{name}_{tag}", shown, caption.strip()))
+    return out
 
 
-__all__ = ["FEW", "display_rows", "latex", "markdown"]
+def latex(board: pd.DataFrame, settings: dict) -> str:
+    """The leaderboard as booktabs tables, one per dataset, lever and selector."""
+    return "\n".join(booktabs(frame, caption, name) for name, frame, caption in latex_tables(board, settings))
+
+
+__all__ = ["FEW", "display_rows", "latex", "latex_tables", "markdown"]

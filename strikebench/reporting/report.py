@@ -81,8 +81,7 @@ def build_report(results: Results, out_dir: Path, settings: dict) -> tuple[Docum
 
 def leaderboard_tables(results: Results, settings: dict) -> list[tuple]:
     """(name, frame, caption) of each study's leaderboard for LaTeX; none where nothing is ranked."""
-    from strikebench.reporting.board_tests import BOARD
-    from strikebench.reporting.board_text import display_rows
+    from strikebench.reporting.board_text import latex_tables
     from strikebench.reporting.leaderboard import board_of
 
     studies = results.studies()
@@ -92,10 +91,8 @@ def leaderboard_tables(results: Results, settings: dict) -> list[tuple]:
             board = board_of(study.table, study.per_user, settings)
         except StrikebenchError:  # e.g. no random strike with p > 0 to rank
             continue
-        for key, rows in board.groupby(BOARD, sort=True):
-            name = sections.slug(*(([study.name[:40]] if len(studies) > 1 else []) + ["leaderboard", *key]))
-            shown = display_rows(rows, settings).drop(columns=["vs next: Δ loss share", "t p", "Wilcoxon p"])
-            out.append((name, shown, f"Leaderboard: {', '.join(key)}; ranked by L({settings['leaderboard']['participation']:g})"))
+        prefix = sections.slug(study.name)[:40] + "_" if len(studies) > 1 else ""
+        out += latex_tables(board, settings, f"{prefix}leaderboard")
     return out
 
 
