@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from strikebench.analysis import LossShareOptions, participation_thresholds, require_one_study, with_group_baselines
-from strikebench.analysis.aggregate import is_full_data, t_interval
+from strikebench.analysis.aggregate import as_results_table, is_full_data, t_interval
 from strikebench.analysis.robustness import degradation_auc, loss_share_at
 from strikebench.errors import StrikebenchError
 from strikebench.reporting import tolerances
@@ -86,6 +86,7 @@ def ranking_table(table: pd.DataFrame, settings: dict) -> pd.DataFrame:
     loss shares, thresholds, AUC, full-data accuracy, seed counts). ``verify`` recomputes it from a
     manifest. ``table``: one study's long table, with same-user baselines ``p0:<model>`` or without
     (for all users in the holdout view they are the p = 0 rows)."""
+    table = as_results_table(table)
     require_one_study(table, "a leaderboard")
     metric = metric_of(table, settings["metric"])
     lb = settings["leaderboard"]

@@ -75,6 +75,11 @@ def measured_max(rows: pd.DataFrame) -> dict[tuple, float]:
     return rows.groupby(["model", "group"])["participation"].max().to_dict()
 
 
+def acted(rows: pd.DataFrame) -> set[str]:
+    """The models with a value at some p > 0: the curves a threshold can be sought on."""
+    return set(rows.loc[(rows["participation"] > 0) & rows["value"].notna(), "model"])
+
+
 def first_measured(rows: pd.DataFrame, scope: pd.DataFrame) -> dict[tuple, float]:
     """(model, group) -> the smallest participation with a value in ``rows``, for curves with no
     value at p = 0 in ``scope`` (participants: nobody takes part at p = 0), where a crossing at that
@@ -140,6 +145,7 @@ def _thresholds(ctx: Context, scope: pd.DataFrame, lever: str, options: LossShar
     out = participation_thresholds(scope, levels=ctx.settings["loss_levels"], options=options)
     out = out[(out["lever"] == lever) & (out["selector"] == "random")]
     curves = scope[(scope["lever"] == lever) & (scope["selector"] == "random")]
+    out = out[out["model"].isin(acted(curves))]
     p_max, p_first = measured_max(curves), first_measured(curves, scope)
     out = by_group(out.assign(level=[f"L = {x:g}" for x in out["level"]],
                               cell=[crossing_cell(r, p_max, p_first) for r in out.itertuples()]))
@@ -152,8 +158,9 @@ def _thresholds(ctx: Context, scope: pd.DataFrame, lever: str, options: LossShar
 def _back_in_time(ctx: Context, scope: pd.DataFrame, dataset: str, lever: str) -> None:
     bit = back_in_time(scope[scope["group"] == GROUP], ladder=ctx.settings["ladder"],
                        confidence=ctx.settings["confidence"])
-    bit = bit[(bit["lever"] == lever) & (bit["selector"] == "random")]
-    p_max = measured_max(scope[(scope["lever"] == lever) & (scope["selector"] == "random")])
+    curves = scope[(scope["lever"] == lever) & (scope["selector"] == "random")]
+    bit = bit[(bit["lever"] == lever) & (bit["selector"] == "random") & bit["model"].isin(acted(curves))]
+    p_max = measured_max(curves)
     bit = bit.assign(reference=[f"{m} ({y})" for m, y in zip(bit["reference_model"], bit["year"])],
                      cell=[ALREADY if r.participation == 0 else estimate(
                          r.participation, r.ci_low, r.ci_high, not_reached(r.reason, p_max.get((r.model, r.group))))
