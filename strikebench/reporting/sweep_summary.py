@@ -21,6 +21,7 @@ from strikebench.errors import StrikebenchError
 from strikebench.reporting.load import REALISED
 from strikebench.reporting.participants import group_titles
 from strikebench.results import store
+from strikebench.results.atomic import atomic_file
 from strikebench.results.per_user_table import cell_per_user
 from strikebench.results.table import records_to_table
 from strikebench.results.vocabulary import GROUPS
@@ -154,8 +155,10 @@ def summarize(records_with_paths, out_dir: Path, metric: str = "ndcg@10") -> tup
     out_dir.mkdir(parents=True, exist_ok=True)
     table = summary_table(cell_rows(records_with_paths, metric))
     text = format_table(table, metric)
-    table.to_csv(out_dir / "summary.csv", index=False)
-    (out_dir / "summary.md").write_text(text + "\n")
+    with atomic_file(out_dir / "summary.csv") as fh:
+        table.to_csv(fh, index=False)
+    with atomic_file(out_dir / "summary.md", encoding="utf-8") as fh:
+        fh.write(text + "\n")
     everything = validate_results_table(records_to_table([rec for rec, _ in records_with_paths]))
     studies = list(split_studies(table))
     figures = []
