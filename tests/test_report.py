@@ -82,7 +82,7 @@ def test_report_html_is_one_file_with_every_figure_embedded(report, embedded):
 def test_report_figures_name_what_the_lever_did(embedded):
     curves = next(t for caption, t in embedded.items() if caption.startswith("Degradation curves"))
     assert {"all users", "participants (no training data left: popularity)", "non-participants",
-            "participation p (share of the group acting)", "ndcg@10 (holdout test set)", "EASE", "ItemKNN", "Pop",
+            "participation (realised share of the group acting)", "ndcg@10 (holdout test set)", "EASE", "ItemKNN", "Pop",
             "ml-100k, lever strike, random participants: ndcg@10 (mean, 95% CI)"} <= curves
     # every model ranks participants (no data left) by the same popularity: the panel says so
     assert any(t.startswith("all 3 models coincide") for t in curves)
