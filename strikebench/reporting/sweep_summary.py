@@ -62,11 +62,14 @@ def cell_rows(records_with_paths: list[tuple[dict, Path]], metric: str) -> pd.Da
 
 
 def summary_table(rows: pd.DataFrame) -> pd.DataFrame:
-    """model x p: mean and spread (sd over seeds) per group, and the relative change against p = 0."""
+    """model x p: mean and spread (sd over seeds) per group, and the relative change against p = 0;
+    each row names its dataset and the model's family (the W&B sweep Table's columns)."""
     rows = rows.assign(change=(rows["value"] - rows["baseline"]) / rows["baseline"])
     out = []
-    for (lever, selector, model, p), cell in rows.groupby(["lever", "selector", "model", "participation"], sort=True):
-        entry = {"lever": lever, "selector": selector, "model": model, "p": p, "seeds": cell["seed"].nunique()}
+    by = ["dataset", "lever", "selector", "family", "model", "participation"]
+    for (dataset, lever, selector, family, model, p), cell in rows.groupby(by, sort=True, dropna=False):
+        entry = {"dataset": dataset, "lever": lever, "selector": selector, "family": family, "model": model, "p": p,
+                 "seeds": cell["seed"].nunique()}
         for group in GROUPS:
             g = cell[cell["group"] == group]
             entry[f"{group}_mean"] = g["value"].mean()
@@ -116,15 +119,19 @@ def _curves(table: pd.DataFrame) -> pd.DataFrame:
 
 def plot(table: pd.DataFrame, metric: str, path: Path) -> None:
     """The report's per-group panels of the table's curves, written as one PNG."""
+    draw_panels(_curves(table), metric, f"{metric} under a data strike (mean ± sd over seeds)", path)
+
+
+def draw_panels(cells: pd.DataFrame, metric: str, title: str, path: Path) -> None:
+    """``cells`` (model = the curve's name, group, participation, mean, ci_low, ci_high) as the
+    report's per-group panels, written as one PNG."""
     import matplotlib.pyplot as plt
 
     from strikebench.reporting import figures  # sets the Agg backend first
 
-    cells = _curves(table)
     # one colour per curve: each curve is its own family for the report's styles
     styles = figures.model_styles(cells.assign(family=cells["model"]))
-    fig = figures.group_panels(cells, metric, f"{metric} under a data strike (mean ± sd over seeds)", styles,
-                               GROUP_TITLES)
+    fig = figures.group_panels(cells, metric, title, styles, GROUP_TITLES)
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
@@ -133,8 +140,13 @@ def summarize(records_with_paths, out_dir: Path, metric: str = "ndcg@10") -> tup
     """Write summary.md, summary.csv and the plot into ``out_dir``; return the table text and plot path."""
     if not records_with_paths:
         raise StrikebenchError("no records to summarise")
+    return summarize_rows(cell_rows(records_with_paths, metric), out_dir, metric)
+
+
+def summarize_rows(rows: pd.DataFrame, out_dir: Path, metric: str) -> tuple[str, Path]:
+    """:func:`summarize` from :func:`cell_rows` already computed."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    table = summary_table(cell_rows(records_with_paths, metric))
+    table = summary_table(rows)
     text = format_table(table, metric)
     table.to_csv(out_dir / "summary.csv", index=False)
     (out_dir / "summary.md").write_text(text + "\n")

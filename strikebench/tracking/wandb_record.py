@@ -1,0 +1,80 @@
+"""What a cell's W&B run holds, from its record: id, config, summary (no wandb import here).
+
+- **id**: ``cell-<cell key>``, so a rerun or a resumed cell continues the same run, and
+  ``strikebench wandb-sync`` finds what was logged;
+- **config**: flat, top-level keys a W&B user filters and groups by (``dataset``, ``model``,
+  ``family``, ``lever``, ``selector``, ``participation`` and the realised share
+  ``participation_realised`` = participants / group size, ``seed``, ``study``); no local paths
+  (the whole resolved config goes into the record artifact);
+- **summary**: every company / view / group / metric value of the record.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from strikebench.results.keys import identity
+from strikebench.results.record import CellRecord
+from strikebench.results.table import record_keys
+
+RUN_ID_PREFIX = "cell-"
+STUDY_SECTIONS = ("dataset", "split", "eval")  # what makes two cells comparable, if the record has no study
+
+
+def run_id(cell_key: str) -> str:
+    return f"{RUN_ID_PREFIX}{cell_key}"
+
+
+def sweep_run_id(sweep: str) -> str:
+    """A W&B-valid id for a sweep's summary run: letters, digits, ``-`` and ``_``, 64 at most."""
+    clean = re.sub(r"[^A-Za-z0-9_-]+", "-", sweep).strip("-") or "sweep"
+    if len(clean) > 48:
+        clean = f"{clean[:39]}-{hashlib.sha256(sweep.encode()).hexdigest()[:8]}"
+    return f"sweep-{clean}"
+
+
+def study_of(record: CellRecord) -> str:
+    """The record's ``study`` entry (its id), or one derived from the dataset, split and
+    evaluation settings (the cell's identity, so paths and devices do not change it)."""
+    study = record.extra.get("study")
+    if isinstance(study, dict):
+        for name in ("id", "key", "fingerprint", "name"):
+            if study.get(name):
+                return str(study[name])
+    elif study:
+        return str(study)
+    config = identity(record.config)
+    sections = {name: config.get(name) for name in STUDY_SECTIONS}
+    digest = hashlib.sha256(json.dumps(sections, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    return f"{record.dataset.get('name') or config['dataset'].get('name')}-{digest}"
+
+
+def realised_participation(participants: dict) -> float | None:
+    """The share of the selected group that did act: count / group size (None for an empty group)."""
+    size = participants.get("group_size")
+    return participants["count"] / size if size else None
+
+
+def run_config(record: CellRecord) -> dict:
+    """The run's config: the record's keys as flat top-level values."""
+    keys = record_keys(record)
+    return {"dataset": keys["dataset"], "model": keys["model"], "family": keys["family"], "lever": keys["lever"],
+            "selector": keys["selector"], "participation": keys["participation"],
+            "participation_realised": realised_participation(record.participants),
+            "participants": record.participants["count"], "seed": keys["seed"], "study": study_of(record),
+            "cell_key": record.cell_key}
+
+
+def run_summary(record: CellRecord) -> dict:
+    """The run's summary: ``incumbent/holdout/all/ndcg@10`` -> value and ``.../n_users`` -> count
+    for every company, view and group (None where a group has no users), and the cell's totals."""
+    summary = {**record.flat_metrics(with_n_users=True), "participants/count": record.participants["count"],
+               "participants/realised": realised_participation(record.participants)}
+    if "total" in record.timings:
+        summary["timings/total_s"] = record.timings["total"]
+    return summary
+
+
+def tags(record: CellRecord) -> list[str]:
+    return [str(record.config["model"].get("family") or "unknown"), str(record.config["model"]["name"])]
