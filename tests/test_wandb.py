@@ -265,3 +265,29 @@ def test_wandb_sync_logs_past_cells_once_keyed_by_cell(tmp_path, no_key):
     again = strikebench("wandb-sync", str(results), cwd=tmp_path)
     assert again.stdout.splitlines()[-1] == f"wandb-sync {results}: 0 cells logged, 1 already logged, 0 failed"
     assert len(list((results / "wandb").glob("offline-run-*"))) == 1
+
+
+def test_the_study_chart_averages_a_familys_models_per_seed_then_over_seeds():
+    import pandas as pd
+
+    from strikebench.reporting.study_curves import chart_rows, family_curves
+
+    def row(model, family, p, seed, value, group="all"):
+        return {"dataset": "d", "lever": "strike", "selector": "random", "model": model, "family": family,
+                "participation": p, "seed": seed, "group": group, "value": value}
+
+    rows = pd.DataFrame([
+        # matrix factorisation: BPR and NeuMF averaged per seed (seed 0: 0.3, seed 1: 0.5), then over seeds
+        row("BPR", "mf", 0.1, 0, 0.2), row("NeuMF", "mf", 0.1, 0, 0.4),
+        row("BPR", "mf", 0.1, 1, 0.4), row("NeuMF", "mf", 0.1, 1, 0.6),
+        row("Pop", "pop", 0.1, 0, 0.1),  # one seed: no band
+        row("Pop", "pop", 0.0, 0, float("nan"), group="participants"),  # an empty group has no value
+    ])
+    curves = family_curves(rows)
+    mf = curves[curves["curve"] == "mf"].iloc[0]
+    assert (mf["group"], mf["participation"], mf["seeds"]) == ("all", 0.1, 2)
+    assert mf["mean"] == pytest.approx(0.4) and mf["sd"] == pytest.approx(0.1414213562)  # sd of 0.3 and 0.5
+    assert len(curves) == 2  # the empty participants group at p = 0 has no point
+    assert chart_rows(curves, "all") == [
+        [0.1, pytest.approx(0.4), "mf"], [0.1, pytest.approx(0.4 - 0.1414213562), "mf -sd"],
+        [0.1, pytest.approx(0.4 + 0.1414213562), "mf +sd"], [0.1, pytest.approx(0.1), "pop"]]

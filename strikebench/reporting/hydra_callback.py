@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from hydra.experimental.callback import Callback
@@ -31,7 +32,11 @@ class SweepSummary(Callback):
         print(text)
         print(f"\ntable: {sweep_dir / 'summary.md'}\nplot:  {figure}")
         if config.logger.name == "wandb":
-            log_to_wandb(config, sweep_dir, rows, figure, metric)
+            try:
+                log_to_wandb(config, sweep_dir, rows, figure, metric)
+            except Exception as exc:  # noqa: BLE001 - every cell is stored; W&B is extra
+                print(f"strikebench: warning: the sweep's W&B summary failed: {type(exc).__name__}: {exc}",
+                      file=sys.stderr)
 
 
 def log_to_wandb(config, sweep_dir: Path, rows, figure: Path, metric: str) -> None:

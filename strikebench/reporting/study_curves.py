@@ -24,6 +24,8 @@ def family_curves(rows: pd.DataFrame) -> pd.DataFrame:
                 .groupby([*KEYS, "group", "participation", "seed"], sort=True)["value"].mean().reset_index())
     stats = (per_seed.groupby([*KEYS, "group", "participation"], sort=True)["value"]
              .agg(mean="mean", sd="std", seeds="count").reset_index())
+    if stats.empty:  # no value anywhere (e.g. every group empty): no curve
+        return pd.DataFrame(columns=CURVE_COLUMNS)
     varying = [k for k in ("dataset", "lever", "selector") if rows[k].nunique() > 1]
     stats["curve"] = stats[["family", *varying]].astype(str).agg(" · ".join, axis=1)
     return stats[CURVE_COLUMNS]
