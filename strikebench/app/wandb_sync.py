@@ -20,7 +20,7 @@ from strikebench.extras import load
 from strikebench.results import store
 from strikebench.results.record import CellRecord
 from strikebench.tracking.wandb_logger import WANDB_DIR, log_record, logged_marker, open_cell_run, write_logged
-from strikebench.tracking.wandb_mode import MODES, describe, one_line
+from strikebench.tracking.wandb_mode import MODES, describe, one_line, resolve_mode
 
 
 def sweep_of_cells(results_dir: Path) -> dict[str, str]:
@@ -60,6 +60,8 @@ def main(argv: list[str]) -> int:
     if not args.results_dir.is_dir():
         raise StrikebenchError(f"no results directory {args.results_dir}")
     wandb = load("wandb", "wandb-sync")
+    if resolve_mode(args.mode or "auto") == "disabled":
+        raise StrikebenchError("wandb-sync: W&B is disabled (WANDB_MODE=disabled); nothing to log")
     sweeps = sweep_of_cells(args.results_dir)
     counts = {"logged": 0, "skipped": 0, "failed": 0}
     warned = set()

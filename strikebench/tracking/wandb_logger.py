@@ -82,7 +82,8 @@ class WandbTracking:
         try:
             log_record(load("wandb", "logger=wandb"), self.run, record, cell_path)
             self.run.finish()
-            write_logged(self.results_dir, record.cell_key, self.entry["mode"], self.run)
+            if self.entry["mode"] in ("online", "offline"):  # WANDB_MODE=disabled logs nothing
+                write_logged(self.results_dir, record.cell_key, self.entry["mode"], self.run)
         except Exception as exc:  # noqa: BLE001
             self._give_up("logging the stored record", exc)
             log.warning(f"strikebench: the record is stored in {cell_path}; `strikebench wandb-sync "
