@@ -158,8 +158,9 @@ def test_run_config_and_summary_from_a_hand_record():
     config = wandb_record.run_config(record)
     assert config == {"dataset": "tiny", "model": "Pop", "family": "non-personalised", "lever": "transfer",
                       "selector": "random", "participation": 0.0, "participation_realised": 3 / 8,
-                      "participants": 3, "seed": 0, "study": config["study"], "cell_key": "abc123"}
-    assert config["study"].startswith("tiny-") and len(config["study"]) == len("tiny-") + 8
+                      "participants": 3, "seed": 0, "study": config["study"], "mask": "company",
+                      "cell_key": "abc123"}
+    assert config["study"].startswith("tiny-") and len(config["study"]) == len("tiny-") + 8  # described from its config
     other_eval = CellRecord.from_json({**raw, "config": {**raw["config"], "eval": {"ks": [20]}}})
     assert wandb_record.study_of(other_eval) != config["study"]  # another protocol: another study
     assert wandb_record.study_of(CellRecord.from_json({**raw, "study": {"id": "ml-100k-v1"}})) == "ml-100k-v1"

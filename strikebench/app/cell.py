@@ -19,6 +19,7 @@ from strikebench.app.lightning_parts import callbacks_of
 from strikebench.config.plain import to_plain
 from strikebench.app.validate import validate
 from strikebench.data.cache import get_split
+from strikebench.data.content_checksum import dataset_checksum
 from strikebench.errors import ConfigError
 from strikebench.evaluation.evaluator import EvalContext, evaluate
 from strikebench.evaluation.validation import validation_metric
@@ -28,6 +29,7 @@ from strikebench.results.assemble import (LEVER_ROWS, build_record, lever_rows_t
                                           trained_company)
 from strikebench.results.keys import cell_key
 from strikebench.results.record import CellRecord, CompanyResult
+from strikebench.results.study import DATASET_CHECKSUM
 from strikebench.tracking import NoTracking
 from strikebench.training import distributed
 from strikebench.training.company_data import company_data
@@ -53,6 +55,7 @@ class Holdout:
     metric_columns: list[str]
     negatives: torch.Tensor | None  # the sampled-ranking negatives, if asked for
     participants: np.ndarray  # bool [n_users]
+    history: tuple[np.ndarray, np.ndarray]  # each user's true train + valid (users, items): eval.mask=user
 
 
 def run_cell(cfg, log=print, tracking=None) -> CellOutcome:
@@ -119,9 +122,12 @@ def train_and_store(cfg, key: str, config: dict, lock: CellLock, log, tracking) 
 
 
 def resolved_config(cfg) -> dict:
-    """The cell's config as plain values, without Hydra's own node: what the cell key hashes."""
+    """The cell's config as plain values, without Hydra's own node, with the dataset's content
+    checksum (``dataset_checksum``, computed from the files now): what the cell key hashes, so
+    changed data never reuses a record and the same files anywhere give the same key."""
     container = to_plain(cfg)
     container.pop("hydra", None)
+    container[DATASET_CHECKSUM] = dataset_checksum(container["dataset"], container.get("data_root"))
     return container
 
 
@@ -194,8 +200,9 @@ def holdout_of(cfg, data, split, state) -> Holdout:
 
         columns += list(RATING_METRICS)
     ratings = data.rating[split.test] if data.rating is not None else None
+    known = np.concatenate([split.train, split.valid])
     return Holdout(data.user[split.test], data.item[split.test], ratings, columns, negatives,
-                   state.participants.mask(data.n_users))
+                   state.participants.mask(data.n_users), (data.user[known], data.item[known]))
 
 
 def study_negatives(cfg, data, split):
@@ -226,11 +233,15 @@ def train(cfg, name, held, split, view, device, work_dir: Path, timings: dict, l
 
 def evaluate_company(cfg, name, fit, held, view, holdout: Holdout, device, timings: dict) -> pd.DataFrame:
     """One row per test user: the company's metrics, and whether the user is a participant and
-    one the company holds training data for (``in_company``; the others get popularity)."""
+    one the company holds training data for (``in_company``; the others get popularity).
+
+    Never ranked for a user: what the company holds for them, and with ``eval.mask=user`` also
+    their true train + valid history. Popularity and unknown items stay the company's own."""
     tick = time.perf_counter()
+    also_masked = holdout.history if str(cfg.eval.mask) == "user" else None
     ctx = EvalContext.for_company(held, view.train, (holdout.users, holdout.items), ks=list(cfg.eval.ks),
                                   metrics=tuple(cfg.eval.metrics), device=device,
-                                  history_rows=np.concatenate([view.train, view.valid]))
+                                  history_rows=view.rows(), also_masked=also_masked)
     per_user = evaluate(fit.score_fn, ctx, batch_size=int(cfg.eval.batch_size))
     per_user = add_optional_metrics(cfg, per_user, fit.score_fn, ctx, holdout, device)
     timings[f"evaluate_{name}"] = time.perf_counter() - tick

@@ -8,11 +8,13 @@
     strikebench status RESULTS_DIR
     strikebench report RESULTS_DIR | leaderboard RESULTS_DIR | leaderboard verify MANIFEST --cells K
     strikebench data fetch NAME | data list
+    strikebench analyse TABLE [--reference MODEL] [--worst V --best V] [--json]
 """
 from __future__ import annotations
 
 import sys
 
+from strikebench.app import analyse
 from strikebench.errors import StrikebenchError
 
 QUICKSTART = ["-m", "experiment=quickstart"]
@@ -123,6 +125,7 @@ def _data(argv):
 SUBCOMMANDS = {"export": _export, "summary": _summary, "data": _data, "plan": _plan, "status": _status,
                "report": _report, "leaderboard": leaderboard_main,
                "wandb-sync": lambda argv: __import__("strikebench.app.wandb_sync", fromlist=["main"]).main(argv)}
+SUBCOMMANDS["analyse"] = analyse.main  # light to import: the measures load when it runs
 
 if __name__ == "__main__":
     sys.exit(main())

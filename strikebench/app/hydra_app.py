@@ -89,7 +89,11 @@ def headline(record: CellRecord, metric: str, company: str = "incumbent", view: 
 @hydra.main(config_path=CONF_SOURCE, config_name="config", version_base="1.3")
 def app(cfg: DictConfig) -> None:
     started = time.perf_counter()
-    key = cell_key(resolved_config(cfg))
+    try:
+        key = cell_key(resolved_config(cfg))  # hashes the data files: absent ones stop here
+    except StrikebenchError as exc:
+        print(f"strikebench: error: {exc}", file=sys.stderr)
+        sys.exit(2)
     description = " ".join(HydraConfig.get().overrides.task)
     try:
         outcome = run_cell(cfg, log=lambda m: log.info(f"  {m}"), tracking=tracking_of(cfg, sweep=_sweep_name()))

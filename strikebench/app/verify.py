@@ -30,6 +30,7 @@ from strikebench.reporting.manifest import read_manifest
 from strikebench.reporting.verify import (CellCheck, cell_problems, compare_record, kind_of, refuse_code,
                                           sample_cells, summary_table)
 from strikebench.results.record import CellRecord
+from strikebench.results.study import MASK_BEFORE_OPTION
 
 # Sections of a config chosen by a config group: a stored one is complete and must not be padded.
 GROUP_SECTIONS = ("dataset", "model", "strike")
@@ -52,6 +53,8 @@ def cell_config(stored: dict, results_dir: Path, data_root: str | None = None) -
     from omegaconf import OmegaConf
 
     defaults = resolved_config(compose_cell([f"results_dir={results_dir}"]))
+    # a cell published before eval.mask existed masked what the company held
+    stored = {**stored, "eval": {"mask": MASK_BEFORE_OPTION, **(stored.get("eval") or {})}}
     config = _fill_missing(stored, {k: v for k, v in defaults.items() if k not in GROUP_SECTIONS})
     notes = []
     config.update(results_dir=str(results_dir), work_dir=str(results_dir / ".work"),

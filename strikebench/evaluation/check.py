@@ -3,11 +3,15 @@ from __future__ import annotations
 
 from strikebench.errors import ConfigError
 from strikebench.evaluation.metrics import METRICS
+from strikebench.results.study import MASKS
 
 
 def check_eval(eval_cfg, monitor: str, has_ratings: bool = True) -> None:
-    """Positive cut-offs, known metrics, optional sampled and rating metrics the dataset allows,
-    and a ``metric@k`` to monitor on the validation data."""
+    """Positive cut-offs, known metrics, a known history mask, optional sampled and rating metrics
+    the dataset allows, and a ``metric@k`` to monitor on the validation data."""
+    mask = eval_cfg.get("mask")
+    if mask not in MASKS:
+        raise ConfigError("eval.mask", f"unknown history mask {mask!r}", ", ".join(MASKS))
     negatives = eval_cfg.get("sampled_negatives")
     if negatives is not None and (isinstance(negatives, bool) or not isinstance(negatives, int) or negatives <= 0):
         raise ConfigError("eval.sampled_negatives", f"must be null or a positive integer, got {negatives!r}", "null, e.g. 99")

@@ -20,9 +20,10 @@ import pandas as pd
 from strikebench.analysis.table import validate_results_table
 from strikebench.reporting.leaderboard import markdown, ranking_table, read_board
 from strikebench.reporting.manifest import file_sha256
+from strikebench.results.study import describe_study
 
 _ATOL = 1e-9
-_COLUMNS = ["dataset", "model", "family", "lever", "selector", "company", "view", "participation",
+_COLUMNS = ["study", "dataset", "model", "family", "lever", "selector", "company", "view", "participation",
             "seed", "group", "metric", "value", "n_users", "cell_key"]
 
 
@@ -30,9 +31,10 @@ def manifest_table(manifest: dict) -> pd.DataFrame:
     """The long results table of the manifest's published values (companies that trained)."""
     rows = []
     for cell in manifest["cells"]:
-        keys = {"dataset": cell["dataset"], "model": cell["model"], "family": cell["config"]["model"].get("family"),
-                "lever": cell["lever"], "selector": cell["selector"], "participation": float(cell["participation"]),
-                "seed": int(cell["seed"]), "cell_key": cell["cell_key"]}
+        # the study from the cell's own config (as its record has it), never from a claim beside it
+        keys = {"study": describe_study(cell["config"])["id"], "dataset": cell["dataset"], "model": cell["model"],
+                "family": cell["config"]["model"].get("family"), "lever": cell["lever"], "selector": cell["selector"],
+                "participation": float(cell["participation"]), "seed": int(cell["seed"]), "cell_key": cell["cell_key"]}
         published = cell["published"]
         for name, value in published.items():
             company, view, group, metric = name.split("/")

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from strikebench.results.record import CellRecord, CompanyResult, metrics_from_json
+from strikebench.results.study import describe_study
 from strikebench.results.versions import software_versions
 from strikebench.results.vocabulary import GROUPS, VIEWS
 
@@ -77,12 +78,15 @@ def lever_rows_table(state, data) -> pd.DataFrame:
 
 
 def participants_section(participants, data) -> dict:
-    """The record's ``participants``: the selected group, its size, p, the count and user tokens."""
+    """The record's ``participants``: the selected group, its size, p, the count, the share that
+    acts (count / group size) and the user tokens."""
+    count = int(len(participants.users))
     return {
         "group": participants.group,
         "group_size": participants.group_size,
         "participation": participants.participation,
-        "count": int(len(participants.users)),
+        "count": count,
+        "realised_participation": count / participants.group_size if participants.group_size else 0.0,
         "seed": participants.seed,
         "users": [str(t) for t in data.user_tokens[participants.users]],
     }
@@ -91,7 +95,7 @@ def participants_section(participants, data) -> dict:
 def record_header(key: str, config: dict, data, state) -> CellRecord:
     """What the record will say about the cell before any company trains: its keys and
     participants, no metrics yet (a tracker opens the cell's run with it)."""
-    return CellRecord(cell_key=key, config=config, dataset={"name": data.name},
+    return CellRecord(cell_key=key, config=config, dataset={"name": data.name}, study=describe_study(config),
                       participants=participants_section(state.participants, data), companies={})
 
 
@@ -101,6 +105,7 @@ def build_record(key: str, config: dict, data, state, companies: dict[str, Compa
     return CellRecord(
         cell_key=key,
         created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        study=describe_study(config),
         config=config,
         dataset={
             "name": data.name,

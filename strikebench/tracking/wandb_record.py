@@ -4,22 +4,20 @@
   ``strikebench wandb-sync`` finds what was logged;
 - **config**: flat, top-level keys a W&B user filters and groups by (``dataset``, ``model``,
   ``family``, ``lever``, ``selector``, ``participation`` and the realised share
-  ``participation_realised`` = participants / group size, ``seed``, ``study``); no local paths
-  (the whole resolved config goes into the record artifact);
+  ``participation_realised`` = participants / group size, ``seed``, ``study``, the history
+  ``mask``); no local paths (the whole resolved config goes into the record artifact);
 - **summary**: every company / view / group / metric value of the record.
 """
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 
-from strikebench.results.keys import identity
 from strikebench.results.record import CellRecord
-from strikebench.results.table import record_keys
+from strikebench.results.study import describe_study
+from strikebench.results.table import realised_participation, record_keys
 
 RUN_ID_PREFIX = "cell-"
-STUDY_SECTIONS = ("dataset", "split", "eval")  # what makes two cells comparable, if the record has no study
 
 
 def run_id(cell_key: str) -> str:
@@ -35,25 +33,9 @@ def sweep_run_id(sweep: str) -> str:
 
 
 def study_of(record: CellRecord) -> str:
-    """The record's ``study`` entry (its id), or one derived from the dataset, split and
-    evaluation settings (the cell's identity, so paths and devices do not change it)."""
-    study = record.extra.get("study")
-    if isinstance(study, dict):
-        for name in ("id", "key", "fingerprint", "name"):
-            if study.get(name):
-                return str(study[name])
-    elif study:
-        return str(study)
-    config = identity(record.config)
-    sections = {name: config.get(name) for name in STUDY_SECTIONS}
-    digest = hashlib.sha256(json.dumps(sections, sort_keys=True, default=str).encode()).hexdigest()[:8]
-    return f"{record.dataset.get('name') or config['dataset'].get('name')}-{digest}"
-
-
-def realised_participation(participants: dict) -> float | None:
-    """The share of the selected group that did act: count / group size (None for an empty group)."""
-    size = participants.get("group_size")
-    return participants["count"] / size if size else None
+    """The id of the record's study (``<dataset>-<8 hex>``: dataset, split and evaluation
+    protocol; strikebench.results.study), described from its config if the record has none."""
+    return str((record.study or describe_study(record.config))["id"])
 
 
 def run_config(record: CellRecord) -> dict:
@@ -61,9 +43,8 @@ def run_config(record: CellRecord) -> dict:
     keys = record_keys(record)
     return {"dataset": keys["dataset"], "model": keys["model"], "family": keys["family"], "lever": keys["lever"],
             "selector": keys["selector"], "participation": keys["participation"],
-            "participation_realised": realised_participation(record.participants),
-            "participants": record.participants["count"], "seed": keys["seed"], "study": study_of(record),
-            "cell_key": record.cell_key}
+            "participation_realised": keys["realised_participation"], "participants": record.participants["count"],
+            "seed": keys["seed"], "study": keys["study"], "mask": keys["mask"], "cell_key": record.cell_key}
 
 
 def run_summary(record: CellRecord) -> dict:
