@@ -160,13 +160,15 @@ def test_report_logs_figures_to_wandb_offline_without_a_key(sweep, tmp_path, mon
     from strikebench.reporting.report import main
 
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
     monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
-    monkeypatch.setenv("WANDB_SILENT", "true")
+    before = set((sweep / "wandb").glob("offline-run-*"))
     out = tmp_path / "report"
     assert main([str(sweep), "--out", str(out), "--wandb"]) == 0
-    runs = list((out / "wandb").glob("offline-run-*"))
-    assert len(runs) == 1 and any(runs[0].glob("*.wandb"))
-    assert "wandb:" in capfd.readouterr().out
+    # Where the README's `wandb sync results/wandb/offline-run-*` finds it: beside the cells' runs.
+    runs = set((sweep / "wandb").glob("offline-run-*")) - before
+    assert len(runs) == 1 and any(next(iter(runs)).glob("*.wandb"))
+    assert f"wandb:    {next(iter(runs))}" in capfd.readouterr().out
 
 
 def test_report_needs_records(tmp_path):

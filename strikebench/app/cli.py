@@ -123,7 +123,8 @@ def _data(argv):
 
 
 SUBCOMMANDS = {"export": _export, "summary": _summary, "data": _data, "plan": _plan, "status": _status,
-               "report": _report, "leaderboard": leaderboard_main}
+               "report": _report, "leaderboard": leaderboard_main,
+               "wandb-sync": lambda argv: __import__("strikebench.app.wandb_sync", fromlist=["main"]).main(argv)}
 SUBCOMMANDS["analyse"] = analyse.main  # light to import: the measures load when it runs
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from strikebench.app.cell import preflight, resolved_config, reuses_stored, run_cell
+from strikebench.app.lightning_parts import tracking_of
 from strikebench.app.plan import plan_cells, save_sweep
 from strikebench.app.sweep import compose_cell, runs_on_slurm
 from strikebench.app.sweep import launcher as sweep_launcher
@@ -20,10 +22,11 @@ from strikebench.errors import ConfigError, StrikebenchError
 from strikebench.results.failures import clear_failure, record_failure
 from strikebench.results.keys import cell_key
 from strikebench.results.record import CellRecord
-from strikebench.tracking import log_cell
 from strikebench.training.distributed import is_data_parallel, is_rank_zero
 
 CELL_MARKER = "cell.json"  # written into each job's folder; the sweep summary reads them
+# The cell's lines go to the console and to Hydra's job log (<output dir>/hydra_app.log).
+log = logging.getLogger("strikebench.cell")
 
 
 def preflight_all(overrides: list[str], multirun: bool) -> None:
@@ -93,18 +96,19 @@ def app(cfg: DictConfig) -> None:
         sys.exit(2)
     description = " ".join(HydraConfig.get().overrides.task)
     try:
-        outcome = run_cell(cfg, log=lambda m: print(f"  {m}"))
+        outcome = run_cell(cfg, log=lambda m: log.info(f"  {m}"), tracking=tracking_of(cfg, sweep=_sweep_name()))
     except StrikebenchError as exc:
         if is_rank_zero():
             record_failure(cfg.results_dir, key, description, exc)
-        print(f"strikebench: error: {exc}", file=sys.stderr)
+        log.error(f"strikebench: error: {exc}")
         sys.exit(2)
     except Exception as exc:  # noqa: BLE001 - recorded for `strikebench status`, then re-raised
         if is_rank_zero():
             record_failure(cfg.results_dir, key, description, exc)
+        log.error(f"strikebench: {_describe(cfg)} failed: {type(exc).__name__}: {exc}")  # in the job log too
         raise
     if outcome.running_elsewhere:  # another job trains it and stores its record (lock=skip)
-        print(f"[running elsewhere] {_describe(cfg)}: held by {outcome.running_elsewhere}; skipped")
+        log.info(f"[running elsewhere] {_describe(cfg)}: held by {outcome.running_elsewhere}; skipped")
         return
     if outcome.record is None:  # a data-parallel worker: rank 0 reports the cell
         return
@@ -113,8 +117,6 @@ def app(cfg: DictConfig) -> None:
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / CELL_MARKER).write_text(json.dumps({"key": outcome.key, "path": str(outcome.path)}))
     record = CellRecord.from_json(outcome.record)
-    if outcome.ran:
-        log_cell(cfg, record, sweep=_sweep_name())
     status = "done" if outcome.ran else "reused"
-    print(f"[{status}] {_describe(cfg)}: {headline(record, f'ndcg@{cfg.eval.ks[0]}')} "
-          f"({time.perf_counter() - started:.1f}s) -> {outcome.path}")
+    log.info(f"[{status}] {_describe(cfg)}: {headline(record, f'ndcg@{cfg.eval.ks[0]}')} "
+             f"({time.perf_counter() - started:.1f}s) -> {outcome.path}")

@@ -3,15 +3,15 @@
     strikebench plan [-m] KEY=VALUE ... [--write-cells FILE]
     strikebench status RESULTS_DIR
 
-A sweep's cell list is saved under ``<results_dir>/sweeps/`` when it starts, so ``status`` can
-tell missing cells from cells that were never asked for.
+A sweep's cell list is saved as ``<results_dir>/sweeps/<sweep name>/cells.json`` when it starts
+(beside Hydra's job folders and the sweep's summary), so ``status`` can tell missing cells from
+cells that were never asked for.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import statistics
-import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -20,9 +20,12 @@ from strikebench.app.cell_lock import is_held
 from strikebench.app.sweep import compose_cell, expand
 from strikebench.errors import StrikebenchError
 from strikebench.results import corrupt, failures, store
+from strikebench.results.atomic import atomic_file
 from strikebench.results.keys import cell_key
 
 SWEEPS = "sweeps"
+SWEEP_PLAN = "cells.json"  # in the sweep's folder (hydra.sweep.dir)
+_planned: list[dict] = []  # the cells of the sweep this process checked, until Hydra names its folder
 WORK = ".work"  # the default work_dir under results_dir, where running cells hold their lock
 
 
@@ -37,15 +40,32 @@ def plan_cells(overrides: list[str]) -> list[dict]:
     return cells
 
 
-def save_sweep(cells: list[dict]) -> Path | None:
-    """Remember a sweep's cells in its results directory, for ``status``."""
-    if not cells:
+def save_sweep(cells: list[dict]) -> None:
+    """Remember a sweep's checked cells; :func:`write_sweep_plan` stores them in the sweep's folder
+    once Hydra starts the sweep (app/hydra_callbacks.py), for ``status``."""
+    _planned[:] = cells
+
+
+def write_sweep_plan(sweep_dir) -> Path | None:
+    """``<sweep_dir>/cells.json``: the cells :func:`save_sweep` remembered (none: nothing written)."""
+    if not _planned:
         return None
-    folder = Path(cells[0]["results_dir"]) / SWEEPS
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{cells[0]['key'][:6]}.json"
-    path.write_text(json.dumps([{"key": c["key"], "cell": " ".join(c["overrides"])} for c in cells], indent=1))
+    path = Path(sweep_dir) / SWEEP_PLAN
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_file(path) as fh:
+        json.dump([{"key": c["key"], "cell": " ".join(c["overrides"])} for c in _planned], fh, indent=1)
     return path
+
+
+def planned_cells(results_dir) -> dict[str, str]:
+    """key -> overrides of every cell of the sweeps saved under ``results_dir`` (also the
+    ``sweeps/*.json`` files of earlier versions)."""
+    planned = {}
+    folder = Path(results_dir) / SWEEPS
+    for plan in sorted([*folder.glob(f"*/{SWEEP_PLAN}"), *folder.glob("*.json")]):
+        for cell in json.loads(plan.read_text()):
+            planned[cell["key"]] = cell["cell"]
+    return planned
 
 
 def seconds_per_cell(results_dir) -> dict[str, float]:
@@ -111,10 +131,7 @@ def status_main(argv: list[str]) -> int:
     done = {r["cell_key"] for r in store.iter_records(args.results_dir)}
     running = running_cells(args.results_dir) - done
     failed = {k: v for k, v in failures.read_failures(args.results_dir).items() if k not in done | running}
-    planned = {}
-    for sweep in sorted((args.results_dir / SWEEPS).glob("*.json")):
-        for cell in json.loads(sweep.read_text()):
-            planned[cell["key"]] = cell["cell"]
+    planned = planned_cells(args.results_dir)
     missing = {k: c for k, c in planned.items() if k not in done | running and k not in failed}
     set_aside = corrupt.set_aside_entries(args.results_dir)
     print(f"{args.results_dir}: {len(done)} done, {len(running)} running, {len(failed)} failed, {len(missing)} missing"

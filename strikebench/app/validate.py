@@ -5,6 +5,7 @@ order, so that one rule lives in one place. It sits in the app layer because it 
 """
 from __future__ import annotations
 
+from strikebench.app.lightning_parts import check_lightning_parts
 from strikebench.config.paths import config_options
 from strikebench.data.split import SEED_MAX, check_seed, validate_split_config
 from strikebench.datasets.registry import check_source
@@ -36,3 +37,4 @@ def validate(cfg) -> None:
         check_writable(cfg.get(folder), folder)
     if cfg.get("logger") is not None and cfg.logger.get("name") == "wandb":
         require("wandb", "logger=wandb")
+    check_lightning_parts(cfg)  # callbacks and logger from their _target_

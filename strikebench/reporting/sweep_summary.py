@@ -57,7 +57,8 @@ def cell_rows(records_with_paths: list[tuple[dict, Path]], metric: str) -> pd.Da
 
 def summary_table(rows: pd.DataFrame) -> pd.DataFrame:
     """study x lever x selector x model x p: mean and spread (sd over seeds) per group, and the
-    relative change against the same users at p = 0 (mean over seeds)."""
+    relative change against the same users at p = 0 (mean over seeds); each row names its dataset
+    and the model's family (the W&B sweep Table's columns)."""
     rows = rows.assign(change=(rows["value"] - rows["baseline"]) / rows["baseline"])
     realised = REALISED in rows.columns
     out = []
@@ -134,15 +135,21 @@ def _curves(table: pd.DataFrame) -> pd.DataFrame:
 
 def plot(table: pd.DataFrame, metric: str, path: Path, titles: dict | None = None, why: str = "") -> Path:
     """The report's per-group panels of the table's curves: ``path`` (PNG, 300 dpi) and its SVG."""
+    realised = bool(table["realised_p"].notna().any())
+    return draw_panels(_curves(table), metric, f"{metric} against participation (mean ± sd over seeds)", path,
+                       titles, why, realised)
+
+
+def draw_panels(cells: pd.DataFrame, metric: str, title: str, path: Path, titles: dict | None = None,
+                why: str = "", realised: bool = False) -> Path:
+    """``cells`` (model = the curve's name, group, participation, mean, ci_low, ci_high) as the
+    report's per-group panels, written as a PNG (300 dpi) and its SVG."""
     from strikebench.reporting import figure_kit, figures  # sets the Agg backend first
 
-    cells = _curves(table)
     # one colour per curve: each curve is its own family for the report's styles
     styles = figures.model_styles(cells.assign(family=cells["model"]))
-    realised = table["realised_p"].notna().any()
-    fig = figures.group_panels(cells, f"{metric} (holdout test set)", f"{metric} against participation (mean ± sd "
-                               "over seeds)", styles, titles or figures.GROUP_TITLES, why, realised,
-                               figure_kit.value_range(metric))
+    fig = figures.group_panels(cells, f"{metric} (holdout test set)", title, styles, titles or figures.GROUP_TITLES,
+                               why, realised, figure_kit.value_range(metric))
     figure_kit.save(fig, path.parent, path.stem)
     return path
 
@@ -152,14 +159,21 @@ def summarize(records_with_paths, out_dir: Path, metric: str = "ndcg@10") -> tup
     table text and the (first) plot's path."""
     if not records_with_paths:
         raise StrikebenchError("no records to summarise")
+    return summarize_rows(cell_rows(records_with_paths, metric), out_dir, metric,
+                          [record for record, _ in records_with_paths])
+
+
+def summarize_rows(rows: pd.DataFrame, out_dir: Path, metric: str, records: list) -> tuple[str, Path]:
+    """:func:`summarize` from :func:`cell_rows` already computed (``records``: the cells' records,
+    for the participants panels' titles)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    table = summary_table(cell_rows(records_with_paths, metric))
+    table = summary_table(rows)
     text = format_table(table, metric)
     with atomic_file(out_dir / "summary.csv") as fh:
         table.to_csv(fh, index=False)
     with atomic_file(out_dir / "summary.md", encoding="utf-8") as fh:
         fh.write(text + "\n")
-    everything = validate_results_table(records_to_table([rec for rec, _ in records_with_paths]))
+    everything = validate_results_table(records_to_table(records))
     studies = list(split_studies(table))
     figures = []
     for i, (study, rows) in enumerate(studies):

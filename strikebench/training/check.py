@@ -54,6 +54,19 @@ def check_trainer(trainer_cfg, model_cfg) -> None:
     """``trainer``: a data path that can train the model, and a strategy with its devices."""
     _check_data_path(trainer_cfg, model_cfg)
     _check_strategy(trainer_cfg)
+    _check_precision(trainer_cfg)
+
+
+def _check_precision(trainer_cfg) -> None:
+    """``trainer.precision``: null (Lightning's 32-true) or a value Lightning's Trainer accepts."""
+    from typing import get_args
+
+    from lightning.fabric.plugins.precision import precision as lightning_precision
+
+    value = trainer_cfg.get("precision")
+    allowed = [*get_args(lightning_precision._PRECISION_INPUT_STR), *get_args(lightning_precision._PRECISION_INPUT_STR_ALIAS)]
+    if value is not None and str(value) not in allowed:
+        raise ConfigError("trainer.precision", f"unknown precision {value!r}", f"null, {', '.join(allowed)}")
 
 
 def _check_data_path(trainer_cfg, model_cfg) -> None:

@@ -40,9 +40,11 @@ class FitResult:
 
 
 def fit_company(cfg, data: InteractionData, split: FixedSplit, train_rows: np.ndarray, valid_rows: np.ndarray,
-                device: str, work_dir: Path, validate: Validate) -> FitResult:
+                device: str, work_dir: Path, validate: Validate, loggers: list | None = None,
+                callbacks: list | None = None) -> FitResult:
     """Build the RecBole model on the company's ``train_rows`` and train it, early-stopping on
-    ``validate`` (the caller's monitored metric of a score function on ``valid_rows``)."""
+    ``validate`` (the caller's monitored metric of a score function on ``valid_rows``).
+    ``loggers`` and ``callbacks``: Lightning objects for the Trainer (strikebench.training.lightning_fit)."""
     started = time.perf_counter()
     model_name = cfg.model.name
     sequential = is_sequential(model_name)
@@ -67,7 +69,8 @@ def fit_company(cfg, data: InteractionData, split: FixedSplit, train_rows: np.nd
                            phases)
     trainer, checkpoint, resumed_from = run_lightning(module, loader, cfg.trainer, work_dir,
                                                       validates=trainable and len(valid_rows) > 0,
-                                                      data_parallel=data_parallel)
+                                                      data_parallel=data_parallel, loggers=loggers,
+                                                      callbacks=callbacks)
 
     result = FitResult(model, score_fn, int(trainer.current_epoch), None, None, 0.0, resumed_from,
                        int(trainer.world_size))

@@ -14,19 +14,23 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 
-def run_lightning(module, loader, trainer_cfg, work_dir: Path, validates: bool, data_parallel: bool):
+def run_lightning(module, loader, trainer_cfg, work_dir: Path, validates: bool, data_parallel: bool,
+                  loggers: list | None = None, callbacks: list | None = None):
     """``trainer.fit`` of ``module`` on ``loader``; returns (trainer, checkpoint callback or None,
-    the epoch it resumed after or None). ``validates``: early-stop on ``module.monitor``."""
+    the epoch it resumed after or None). ``validates``: early-stop on ``module.monitor``.
+
+    ``loggers`` (e.g. the cell's W&B run) and ``callbacks`` (the user's, from conf/callbacks) are
+    Lightning objects built by the caller; the protocol's checkpoint and early stopping come first."""
     ckpt_dir = checkpoint_dir(work_dir)
     monitor = module.monitor
-    callbacks = []
+    protocol = []
     checkpoint = None
     if validates:
         # save_last: a cell killed or preempted mid-training resumes from its last validated epoch.
         checkpoint = L.pytorch.callbacks.ModelCheckpoint(dirpath=ckpt_dir, monitor=monitor, mode="max", save_top_k=1,
                                                          save_last=True)
-        callbacks = [checkpoint, L.pytorch.callbacks.EarlyStopping(monitor=monitor, mode="max",
-                                                                   patience=int(trainer_cfg.patience))]
+        protocol = [checkpoint, L.pytorch.callbacks.EarlyStopping(monitor=monitor, mode="max",
+                                                                  patience=int(trainer_cfg.patience))]
     # One batch per validation epoch: it starts the pass, the module's metric does the rest.
     one_pass = DataLoader(TensorDataset(torch.zeros(1)))
     with _quiet_lightning():
@@ -34,8 +38,9 @@ def run_lightning(module, loader, trainer_cfg, work_dir: Path, validates: bool, 
             max_epochs=int(trainer_cfg.max_epochs) if module.trainable else 1,
             accelerator=str(trainer_cfg.accelerator),
             devices=trainer_cfg.devices if data_parallel else 1,
-            callbacks=callbacks,
-            logger=False,
+            callbacks=protocol + list(callbacks or []),
+            logger=list(loggers) if loggers else False,
+            precision=trainer_cfg.get("precision"),
             enable_checkpointing=validates,
             enable_progress_bar=bool(trainer_cfg.progress_bar),
             enable_model_summary=False,
@@ -93,6 +98,8 @@ class _quiet_lightning:
         warnings.filterwarnings("ignore", message=".*configure_optimizers.*returned `None`.*")
         warnings.filterwarnings("ignore", message=".*litlogger.*")
         warnings.filterwarnings("ignore", message=".*no `val_dataloader`.*")
+        # Metrics are logged per epoch (on_epoch): the per-step logging interval does not apply.
+        warnings.filterwarnings("ignore", message=".*smaller than the logging interval.*")
         # A resumed cell writes into the checkpoint folder of its earlier run, on purpose.
         warnings.filterwarnings("ignore", message=".*Checkpoint directory .* exists and is not empty.*")
         return self
