@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from strikebench.config.plain import to_plain
+from strikebench.app.expansion import resolved_config
 from strikebench.config.validate import validate
 from strikebench.data.cache import get_split
 from strikebench.errors import ConfigError
@@ -81,13 +81,6 @@ def run_cell(cfg, log=print) -> CellOutcome:
     shutil.rmtree(work_dir, ignore_errors=True)
     timings["total"] = time.perf_counter() - started
     return write_record(cfg, key, config, data, state, companies, per_user_tables, timings, log)
-
-
-def resolved_config(cfg) -> dict:
-    """The cell's config as plain values, without Hydra's own node: what the cell key hashes."""
-    container = to_plain(cfg)
-    container.pop("hydra", None)
-    return container
 
 
 def reuses_stored(cfg, key: str) -> bool:

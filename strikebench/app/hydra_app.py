@@ -10,11 +10,15 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from strikebench.app.cell import preflight, resolved_config, reuses_stored, run_cell
+from strikebench.app import progress
+from strikebench.app.cell import device_of, preflight, reuses_stored, run_cell
+from strikebench.app.expansion import Composer, resolved_config
+from strikebench.app.jobs import mark_checked
 from strikebench.app.plan import plan_cells, save_sweep
 from strikebench.app.sweep import compose_cell, runs_on_slurm
 from strikebench.app.sweep import launcher as sweep_launcher
 from strikebench.config.paths import CONF_DIR
+from strikebench.config.validate import validate
 from strikebench.errors import ConfigError, StrikebenchError
 from strikebench.results.failures import clear_failure, record_failure
 from strikebench.results.keys import cell_key
@@ -26,26 +30,54 @@ CELL_MARKER = "cell.json"  # written into each job's folder; the sweep summary r
 
 
 def preflight_all(overrides: list[str], multirun: bool) -> None:
-    """Check every cell before any of them trains; raise StrikebenchError naming the field."""
+    """Check every cell before any of them trains; raise StrikebenchError naming the field.
+
+    Hydra composes each distinct combination of config groups once (strikebench.app.expansion),
+    and the data checks (load, split, levers) run once per dataset, split, strike and seed."""
     if not multirun:
+        progress.single_cell()
+        mark_checked([])
         cfg = compose_cell(overrides)
+        progress.progress_mode(cfg)
         if not reuses_stored(cfg, cell_key(resolved_config(cfg))):
             preflight(cfg)
         return
-    cells = plan_cells(overrides)
+    composer = Composer()
+    cells = plan_cells(overrides, composer)
     launcher = sweep_launcher(overrides)
+    # Slurm runs the cells on its nodes: their GPUs need not exist on this (login) machine.
+    on_this_machine = not runs_on_slurm(launcher)
+    to_run = [cell for cell in cells if not cell.reused]
     print(f"strikebench: checking {len(cells)} cells before the sweep starts "
-          f"({sum(c['done'] for c in cells)} already done)", file=sys.stderr)
-    for cell in cells:
-        if reuses_stored(cell["cfg"], cell["key"]):
-            continue
+          f"({len(cells) - len(to_run)} already done)", file=sys.stderr)
+    started, data_checked = time.perf_counter(), set()
+    for cell in progress.checking(to_run):
+        cfg = composer.config(cell.overrides, shared=True)
         try:
-            # Slurm runs the cells on its nodes: their GPUs need not exist on this (login) machine.
-            preflight(cell["cfg"], on_this_machine=not runs_on_slurm(launcher))
-            _check_data_parallel_launch(cell["cfg"], launcher)
+            _check_cell(cfg, cell.config, on_this_machine, data_checked)
+            _check_data_parallel_launch(cfg, launcher)
         except StrikebenchError as exc:
-            raise StrikebenchError(f"{exc} [in the cell {' '.join(cell['overrides'])}]") from None
+            raise StrikebenchError(f"{exc} [in the cell {' '.join(cell.overrides)}]") from None
+    print(f"strikebench: {len(to_run)} cells checked in {progress.duration(time.perf_counter() - started)}",
+          file=sys.stderr)
     save_sweep(cells)
+    mark_checked(cell.overrides for cell in cells)  # Hydra's sweeper need not compose them again
+    progress.start_sweep(len(cells), len(to_run))
+
+
+def _check_cell(cfg, config: dict, on_this_machine: bool, data_checked: set) -> None:
+    """:func:`preflight`, with its data part once per dataset, split, strike and seed (the model
+    and trainer do not change what the levers leave each company)."""
+    progress.progress_mode(cfg)
+    data_key = json.dumps([config[k] for k in ("dataset", "data_root", "split", "strike", "seed")]
+                          + [config.get("data_cache")], sort_keys=True, default=str)
+    if data_key not in data_checked:
+        preflight(cfg, on_this_machine=on_this_machine)
+        data_checked.add(data_key)
+        return
+    validate(cfg)
+    if on_this_machine:
+        device_of(cfg)
 
 
 def _check_data_parallel_launch(cfg, launcher: dict) -> None:
@@ -86,6 +118,7 @@ def app(cfg: DictConfig) -> None:
     started = time.perf_counter()
     key = cell_key(resolved_config(cfg))
     description = " ".join(HydraConfig.get().overrides.task)
+    cfg.trainer.progress_bar = progress.progress_mode(cfg)  # auto -> on a terminal only (not in the key)
     try:
         outcome = run_cell(cfg, log=lambda m: print(f"  {m}"))
     except StrikebenchError as exc:
@@ -107,5 +140,8 @@ def app(cfg: DictConfig) -> None:
     if outcome.ran:
         log_cell(cfg, record, sweep=_sweep_name())
     status = "done" if outcome.ran else "reused"
+    seconds = time.perf_counter() - started
     print(f"[{status}] {_describe(cfg)}: {headline(record, f'ndcg@{cfg.eval.ks[0]}')} "
-          f"({time.perf_counter() - started:.1f}s) -> {outcome.path}")
+          f"({seconds:.1f}s) -> {outcome.path}")
+    if _sweep_name() is not None:
+        print(progress.cell_finished(HydraConfig.get().job.num + 1, _describe(cfg), seconds if outcome.ran else None))

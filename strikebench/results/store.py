@@ -13,8 +13,10 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where a table is read: `status` and `plan` start without it
+    import pandas as pd
 
 RECORD = "record.json"
 PER_USER = "per_user.parquet"
@@ -75,6 +77,8 @@ def read_record(path) -> dict:
 
 
 def read_per_user(cell_path) -> pd.DataFrame:
+    import pandas as pd
+
     return pd.read_parquet(Path(cell_path) / PER_USER)
 
 

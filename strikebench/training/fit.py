@@ -101,7 +101,7 @@ def fit_company(cfg, data: InteractionData, split: FixedSplit, view: CompanyView
             callbacks=callbacks,
             logger=False,
             enable_checkpointing=validate,
-            enable_progress_bar=bool(cfg.trainer.progress_bar),
+            enable_progress_bar=cfg.trainer.progress_bar is True,  # app.progress.progress_mode resolves auto
             enable_model_summary=False,
             num_sanity_val_steps=0,
             limit_val_batches=None if validate else 0,
