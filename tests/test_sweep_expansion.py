@@ -77,3 +77,35 @@ def test_bad_overrides_fail_as_in_hydra(cell, needle):
         compose_cell(cell)
     with pytest.raises(ConfigError, match=needle):
         composer.resolved(cell)
+
+
+def test_sweep_jobs_get_the_configs_hydras_launcher_composes():
+    """The jobs Hydra's basic launcher runs in this process (strikebench.app.jobs.SweepJobs)."""
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.types import RunMode
+
+    from strikebench.app.jobs import SweepJobs
+    from strikebench.config.paths import CONF_DIR
+
+    sweep = ["model=pop,bpr", "seed=0,1", "results_dir=/tmp/study"]
+    cells = [*expand(sweep), *HAND_MADE]
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+        loader = GlobalHydra.instance().hydra.config_loader
+        master = loader.load_configuration("config", sweep, run_mode=RunMode.MULTIRUN)
+        jobs = SweepJobs(loader, master)
+        for cell in cells:
+            fast, hydra = jobs.load_sweep_config(master, cell), loader.load_sweep_config(master, cell)
+            assert OmegaConf.to_container(fast, resolve=False) == OmegaConf.to_container(hydra, resolve=False)
+            assert fast.hydra.sweep.dir == hydra.hydra.sweep.dir  # one sweep folder: ${now:} as Hydra's
+            task = OmegaConf.to_container(fast.hydra.overrides.task, resolve=False)
+            assert task == [o for o in cell if not o.startswith("hydra")]
+
+
+def test_hydras_check_skips_only_the_cells_strikebench_checked():
+    from strikebench.app.jobs import mark_checked, unchecked
+
+    mark_checked([["model=pop", "seed=0"], ["model=pop", "seed=1"]])
+    assert unchecked([["model=pop", "seed=1"], ["model=bpr", "seed=0"]]) == [["model=bpr", "seed=0"]]
+    mark_checked([])
+    assert unchecked([["model=pop", "seed=1"]]) == [["model=pop", "seed=1"]]

@@ -68,13 +68,14 @@ def run_main(argv: list[str]) -> int:
             if "=" not in word and not word.startswith("~"):
                 raise UsageError(usage.unknown_command(word))
     from strikebench.app import hydra_app
+    from strikebench.app.check import preflight_all
 
     os.environ.setdefault(*PREEMPT_SIGNAL)
     if any(getattr(args, flag) for flag in OTHER_CONFIG):
         print("strikebench: another config tree (-cp/-cn/-cd): each cell is checked when it starts, "
               "not before the sweep", file=sys.stderr)
     elif not any(getattr(args, flag) for flag in HYDRA_ONLY):
-        hydra_app.preflight_all(args.overrides, multirun=args.multirun)
+        preflight_all(args.overrides, multirun=args.multirun)
     sys.argv = [sys.argv[0], *argv]
     hydra_app.app()
     return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,18 +72,11 @@ def time_left_line(missing: list[tuple[str, Cost | None]]) -> str:
 
     ``missing`` holds (model, its cost or None) per missing cell."""
     known = [cost.seconds for _, cost in missing if cost is not None]
-    unknown = defaultdict(int)
-    for model, cost in missing:
-        if cost is None:
-            unknown[model] += 1
-    parts = []
-    if known or not unknown:
-        parts.append(f"{duration(sum(known))} for {_cells(len(known))}")
+    unknown = Counter(model for model, cost in missing if cost is None)
+    parts = [f"{duration(sum(known))} for {_cells(len(known))}"] if known or not unknown else []
     if unknown:
-        models = ", ".join(f"{count} of {model}" for model, count in sorted(unknown.items()))
-        parts.append(f"unknown for {_cells(sum(unknown.values()))}"
-                     + (f" of {next(iter(unknown))}" if len(unknown) == 1 else f" ({models})")
-                     + " (no measured cost)")
+        of = ", ".join(f"{_cells(count)} of {model}" for model, count in sorted(unknown.items()))
+        parts.append(f"unknown for {of} (no measured cost)")
     return "estimated time left: " + "; ".join(parts)
 
 

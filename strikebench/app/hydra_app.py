@@ -11,87 +11,15 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from strikebench.app import progress
-from strikebench.app.cell import device_of, preflight, reuses_stored, run_cell
-from strikebench.app.expansion import Composer, resolved_config
-from strikebench.app.jobs import mark_checked
-from strikebench.app.plan import plan_cells, save_sweep
-from strikebench.app.sweep import compose_cell, runs_on_slurm
-from strikebench.app.sweep import launcher as sweep_launcher
+from strikebench.app.check import preflight_all  # noqa: F401  (the CLI's check before Hydra runs)
+from strikebench.app.expansion import resolved_config
 from strikebench.config.paths import CONF_DIR
-from strikebench.config.validate import validate
-from strikebench.errors import ConfigError, StrikebenchError
+from strikebench.errors import StrikebenchError
 from strikebench.results.failures import clear_failure, record_failure
 from strikebench.results.keys import cell_key
 from strikebench.results.record import CellRecord
-from strikebench.tracking import log_cell
-from strikebench.training.distributed import is_data_parallel, is_rank_zero
 
 CELL_MARKER = "cell.json"  # written into each job's folder; the sweep summary reads them
-
-
-def preflight_all(overrides: list[str], multirun: bool) -> None:
-    """Check every cell before any of them trains; raise StrikebenchError naming the field.
-
-    Hydra composes each distinct combination of config groups once (strikebench.app.expansion),
-    and the data checks (load, split, levers) run once per dataset, split, strike and seed."""
-    if not multirun:
-        progress.single_cell()
-        mark_checked([])
-        cfg = compose_cell(overrides)
-        progress.progress_mode(cfg)
-        if not reuses_stored(cfg, cell_key(resolved_config(cfg))):
-            preflight(cfg)
-        return
-    composer = Composer()
-    cells = plan_cells(overrides, composer)
-    launcher = sweep_launcher(overrides)
-    # Slurm runs the cells on its nodes: their GPUs need not exist on this (login) machine.
-    on_this_machine = not runs_on_slurm(launcher)
-    to_run = [cell for cell in cells if not cell.reused]
-    print(f"strikebench: checking {len(cells)} cells before the sweep starts "
-          f"({len(cells) - len(to_run)} already done)", file=sys.stderr)
-    started, data_checked = time.perf_counter(), set()
-    for cell in progress.checking(to_run):
-        cfg = composer.config(cell.overrides, shared=True)
-        try:
-            _check_cell(cfg, cell.config, on_this_machine, data_checked)
-            _check_data_parallel_launch(cfg, launcher)
-        except StrikebenchError as exc:
-            raise StrikebenchError(f"{exc} [in the cell {' '.join(cell.overrides)}]") from None
-    print(f"strikebench: {len(to_run)} cells checked in {progress.duration(time.perf_counter() - started)}",
-          file=sys.stderr)
-    save_sweep(cells)
-    mark_checked(cell.overrides for cell in cells)  # Hydra's sweeper need not compose them again
-    progress.start_sweep(len(cells), len(to_run))
-
-
-def _check_cell(cfg, config: dict, on_this_machine: bool, data_checked: set) -> None:
-    """:func:`preflight`, with its data part once per dataset, split, strike and seed (the model
-    and trainer do not change what the levers leave each company)."""
-    progress.progress_mode(cfg)
-    data_key = json.dumps([config[k] for k in ("dataset", "data_root", "split", "strike", "seed")]
-                          + [config.get("data_cache")], sort_keys=True, default=str)
-    if data_key not in data_checked:
-        preflight(cfg, on_this_machine=on_this_machine)
-        data_checked.add(data_key)
-        return
-    validate(cfg)
-    if on_this_machine:
-        device_of(cfg)
-
-
-def _check_data_parallel_launch(cfg, launcher: dict) -> None:
-    """In a sweep, DDP's processes must come from Slurm: Lightning can only rerun a single command."""
-    devices = int(cfg.trainer.devices)
-    if not is_data_parallel(cfg.trainer) or devices == 1:
-        return
-    tasks = launcher["tasks_per_node"]
-    if not runs_on_slurm(launcher) or tasks is None or int(tasks) != devices:
-        raise ConfigError("hydra.launcher.tasks_per_node",
-                          f"trainer=ddp on {devices} devices in a -m sweep needs one Slurm task per device "
-                          f"(launcher {launcher['target'] or '?'}, tasks_per_node {tasks})",
-                          "hydra/launcher=slurm, slurm_cpu or slurm_a100, which set it to trainer.devices; "
-                          "or run each cell alone without -m")
 
 
 def _sweep_name() -> str | None:
@@ -115,6 +43,11 @@ def headline(record: CellRecord, metric: str, company: str = "incumbent", view: 
 
 @hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
 def app(cfg: DictConfig) -> None:
+    # the stages (torch, Lightning, RecBole) only when a cell runs: --help and -sc start at once
+    from strikebench.app.cell import run_cell
+    from strikebench.tracking import log_cell
+    from strikebench.training.distributed import is_rank_zero
+
     started = time.perf_counter()
     key = cell_key(resolved_config(cfg))
     description = " ".join(HydraConfig.get().overrides.task)

@@ -15,21 +15,19 @@ CHECK_LINE_EVERY_S = 10.0  # the pre-sweep check's line interval when stderr is 
 
 
 def duration(seconds: float) -> str:
-    """``0.4 s``, ``12 s``, ``4.5 min``, ``22 min``, ``1.5 h``."""
+    """``0.4 s``, ``12 s``, ``4 min``, ``22 min``, ``1.5 h``."""
     if seconds < 10:
         return f"{seconds:.1f} s"
-    if seconds < 60:
+    if seconds < 90:
         return f"{seconds:.0f} s"
-    if seconds < 600:
-        return f"{seconds / 60:.1f} min"
-    if seconds < 3600:
+    if seconds < 90 * 60:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
 
 
 def progress_line(k: int, n: int | None, cell: str, seconds: float | None, elapsed: float | None = None,
                   eta: float | None = None) -> str:
-    """``[k/N] BPR strike p=0.1 seed=3  done in 12 s · elapsed 4.0 min · ETA 22 min``.
+    """``[k/N] BPR strike p=0.1 seed=3  done in 12 s · elapsed 4 min · ETA 22 min``.
 
     ``seconds`` None: the cell was done before (reused). Parts that are not known are left out."""
     parts = ["reused" if seconds is None else f"done in {duration(seconds)}"]
@@ -51,12 +49,14 @@ class SweepClock:
     ran: int = 0
     ran_seconds: float = 0.0
 
-    def finished(self, k: int, cell: str, seconds: float | None) -> str:
+    def finished(self, k: int, cell: str, seconds: float | None, now: float | None = None) -> str:
+        """The k-th cell's line; ``seconds`` None for a cell done before (reused)."""
         if seconds is not None:
             self.ran += 1
             self.ran_seconds += seconds
         eta = self.ran_seconds / self.ran * max(self.to_run - self.ran, 0) if self.ran else None
-        return progress_line(k, self.cells, cell, seconds, time.perf_counter() - self.started, eta)
+        now = time.perf_counter() if now is None else now
+        return progress_line(k, self.cells, cell, seconds, now - self.started, eta)
 
 
 _CLOCK: SweepClock | None = None

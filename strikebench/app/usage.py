@@ -91,11 +91,12 @@ def unknown_command(word: str) -> str:
 
 
 # The config groups a user picks from, for ``strikebench run --help``. Hydra's own list would also
-# show the internal ones (model/per_trainer/<trainer>, read through each model's defaults, and
-# analysis, read by report and leaderboard); tests/test_front_door.py keeps this list complete.
+# show the internal ones: model/per_trainer/<trainer> (read through each model's defaults),
+# analysis (read by report and leaderboard) and hydra/sweeper (strikebench's, set in config.yaml).
+# tests/test_front_door.py keeps the two lists complete.
 USER_GROUPS = ("dataset", "model", "strike", "strike/selector", "strike/lever", "split", "trainer", "logger",
                "experiment", "hydra/launcher")
-INTERNAL_GROUPS = ("analysis", "model/per_trainer")
+INTERNAL_GROUPS = ("analysis", "model/per_trainer", "hydra/sweeper")
 
 
 def config_groups() -> str:

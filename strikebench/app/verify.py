@@ -93,7 +93,7 @@ def run_verify(manifest_path, k: int, seed: int = 0, data_root: str | None = Non
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="strikebench leaderboard verify", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="strikebench leaderboard verify", description="Re-run K published cells of a leaderboard manifest and compare every metric.")
     parser.add_argument("manifest", type=Path)
     parser.add_argument("--cells", type=int, required=True, help="how many cells to re-run (sampled)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the sample of cells")
