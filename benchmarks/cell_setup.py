@@ -23,11 +23,11 @@ from benchmarks.measure import run_stage
 
 
 def _strike_cfg(participation: float):
-    from hydra import compose, initialize_config_dir
+    from hydra import compose
 
-    from strikebench.config.paths import CONF_DIR
+    from strikebench.config.paths import config_context
 
-    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+    with config_context():
         cfg = compose("config", overrides=[f"strike.participation={participation}"])
     return cfg.strike, cfg.split
 

@@ -138,11 +138,11 @@ def group_build(size: str, work: Path) -> list:
 
 def _strike_cfg():
     """conf/strike/random.yaml with its selector and lever, composed as a cell composes it."""
-    from hydra import compose, initialize_config_dir
+    from hydra import compose
 
-    from strikebench.config.paths import CONF_DIR
+    from strikebench.config.paths import config_context
 
-    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+    with config_context():
         cfg = compose("config", overrides=["strike=random", f"strike.participation={PARTICIPATION}"])
     return cfg.strike
 

@@ -18,10 +18,14 @@ Never imported: ``recbole.quick_start`` (it imports ray, which breaks on current
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import sys
 
 import numpy as np
 
+from strikebench.errors import StrikebenchError
+
+RECBOLE_VERSION = "1.2.1"  # every shim below is written against it
 _APPLIED = False
 
 
@@ -127,11 +131,19 @@ def _admmslim_no_noise() -> None:
     admmslim._strikebench_patched = True
 
 
+def _require_recbole() -> None:
+    # pip leaves recbole out on Python 3.12 (pyproject.toml): there it is installed on its own.
+    if importlib.util.find_spec("recbole") is None:
+        raise StrikebenchError(f"recbole is not installed: pip install --no-deps recbole=={RECBOLE_VERSION} "
+                               "(its metadata asks for ray<=2.6.3, which strikebench never imports)")
+
+
 def apply() -> None:
     """Apply every shim once. Safe to call many times."""
     global _APPLIED
     if _APPLIED:
         return
+    _require_recbole()
     _numpy_aliases()
     _scipy_dok_update()
     _trainer_weights_only()

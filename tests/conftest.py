@@ -55,12 +55,12 @@ def tiny_data(tmp_path):
 @pytest.fixture(scope="session")
 def ml100k():
     """ML-100K and its default fixed split, loaded once per test session."""
-    from hydra import compose, initialize_config_dir
+    from hydra import compose
 
-    from strikebench.config.paths import CONF_DIR
+    from strikebench.config.paths import config_context
     from strikebench.data.cache import get_split
 
-    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+    with config_context():
         cfg = compose("config")
     return get_split(cfg.dataset, cfg.data_root, cfg.split)
 

@@ -81,16 +81,15 @@ def test_bad_overrides_fail_as_in_hydra(cell, needle):
 
 def test_sweep_jobs_get_the_configs_hydras_launcher_composes():
     """The jobs Hydra's basic launcher runs in this process (strikebench.app.jobs.SweepJobs)."""
-    from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
     from hydra.types import RunMode
 
     from strikebench.app.jobs import SweepJobs
-    from strikebench.config.paths import CONF_DIR
+    from strikebench.config.paths import config_context
 
     sweep = ["model=pop,bpr", "seed=0,1", "results_dir=/tmp/study"]
     cells = [*expand(sweep), *HAND_MADE]
-    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+    with config_context():
         loader = GlobalHydra.instance().hydra.config_loader
         master = loader.load_configuration("config", sweep, run_mode=RunMode.MULTIRUN)
         jobs = SweepJobs(loader, master)

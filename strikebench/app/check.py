@@ -16,6 +16,7 @@ from strikebench.app.jobs import mark_checked
 from strikebench.app.plan import plan_cells, save_sweep
 from strikebench.app.sweep import compose_cell, runs_on_slurm
 from strikebench.app.sweep import launcher as sweep_launcher
+from strikebench.config.needs import check_command_line
 from strikebench.errors import ConfigError, StrikebenchError
 from strikebench.results.keys import cell_key
 
@@ -24,6 +25,7 @@ def preflight_all(overrides: list[str], multirun: bool) -> None:
     """Check every cell before any of them trains; raise StrikebenchError naming the field."""
     from strikebench.app.cell import preflight, reuses_stored
 
+    check_command_line(overrides)  # a missing extra (wandb, slurm) before Hydra needs its plugin
     if not multirun:
         progress.single_cell()
         mark_checked([])

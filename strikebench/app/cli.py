@@ -11,6 +11,7 @@ A run's arguments are split by Hydra's own argument parser, and every flag of Hy
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 
 from strikebench.app import usage
@@ -23,6 +24,7 @@ QUICKSTART = ["-m", "experiment=quickstart"]
 PREEMPT_SIGNAL = ("SUBMITIT_PREEMPT_SIGNAL", "USR1")
 # Hydra flags after which Hydra prints or installs something instead of running cells: no check first.
 HYDRA_ONLY = ("help", "hydra_help", "cfg", "info", "shell_completion", "experimental_rerun")
+SWEEPER = "hydra_plugins.strikebench_sweeper"  # hydra/sweeper: strikebench (conf/config.yaml)
 # Flags that point Hydra at another config tree than the one the pre-sweep check composes.
 OTHER_CONFIG = ("config_path", "config_name", "config_dir")
 
@@ -76,6 +78,10 @@ def run_main(argv: list[str]) -> int:
               "not before the sweep", file=sys.stderr)
     elif not any(getattr(args, flag) for flag in HYDRA_ONLY):
         preflight_all(args.overrides, multirun=args.multirun)
+    if args.multirun and importlib.util.find_spec(SWEEPER) is None:
+        print("strikebench: this install predates strikebench's sweeper (pip install -e . again): "
+              "Hydra's basic sweeper composes every cell again", file=sys.stderr)
+        argv = [*argv, "hydra/sweeper=basic"]
     sys.argv = [sys.argv[0], *argv]
     hydra_app.app()
     return 0

@@ -13,7 +13,7 @@ from omegaconf import DictConfig
 from strikebench.app import progress
 from strikebench.app.check import preflight_all  # noqa: F401  (the CLI's check before Hydra runs)
 from strikebench.app.expansion import resolved_config
-from strikebench.config.paths import CONF_DIR
+from strikebench.config.paths import CONF_SOURCE
 from strikebench.errors import StrikebenchError
 from strikebench.results.failures import clear_failure, record_failure
 from strikebench.results.keys import cell_key
@@ -41,7 +41,7 @@ def headline(record: CellRecord, metric: str, company: str = "incumbent", view: 
     return f"{metric} " + ", ".join(shown)
 
 
-@hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
+@hydra.main(config_path=CONF_SOURCE, config_name="config", version_base="1.3")
 def app(cfg: DictConfig) -> None:
     # the stages (torch, Lightning, RecBole) only when a cell runs: --help and -sc start at once
     from strikebench.app.cell import run_cell

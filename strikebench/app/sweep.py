@@ -5,7 +5,7 @@ and by ``strikebench plan``.
 """
 from __future__ import annotations
 
-from hydra import compose, initialize_config_dir
+from hydra import compose
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -14,23 +14,18 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from strikebench.app.usage import config_groups
-from strikebench.config.paths import CONF_DIR
+from strikebench.config.paths import config_context
 from strikebench.errors import ConfigError
 
 # `strikebench run --help` lists the groups a user picks from (hydra.help.template in conf/config.yaml)
 OmegaConf.register_new_resolver("strikebench.config_groups", config_groups, replace=True)
 
 
-def _hydra_init():
-    """Hydra initialised on strikebench's config tree, for the compositions inside the ``with``."""
-    return initialize_config_dir(str(CONF_DIR), version_base="1.3")
-
-
 def _base(parser, overrides: list[str]):
     """The sweep's config before its swept values, with the ``hydra`` node (sweeper, launcher)."""
     parsed = parser.parse_overrides(overrides)
     plain = [o.input_line for o in parsed if not o.is_sweep_override()]
-    with _hydra_init():
+    with config_context():
         return compose("config", overrides=plain, return_hydra_config=True)
 
 
@@ -63,7 +58,7 @@ def runs_on_slurm(launcher_info: dict) -> bool:
 def compose_cell(overrides: list[str]):
     """The resolved config of one cell."""
     try:
-        with _hydra_init():
+        with config_context():
             return compose("config", overrides=list(overrides))
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError("command line", _first_line(exc)) from None
@@ -71,7 +66,7 @@ def compose_cell(overrides: list[str]):
 
 def config_repository():
     """Hydra's view of the config tree: which override keys name config groups."""
-    with _hydra_init():
+    with config_context():
         return GlobalHydra.instance().hydra.config_loader.repository
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from strikebench.config.paths import config_options
 from strikebench.data.split import validate_split_config
 from strikebench.errors import ConfigError
+from strikebench.extras import require
 from strikebench.evaluation.metrics import METRICS
 from strikebench.levers.build import check_strike_config
 
@@ -23,6 +24,8 @@ def validate(cfg) -> None:
         raise ConfigError("seed", f"must be an integer, got {cfg.seed!r}")
     _data_path(cfg)
     _strategy(cfg)
+    if cfg.get("logger") is not None and cfg.logger.get("name") == "wandb":
+        require("wandb", "logger=wandb")
 
 
 def _strategy(cfg) -> None:

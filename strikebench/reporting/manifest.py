@@ -3,7 +3,8 @@
 Per cell: its key (the hash of its resolved config), the resolved config itself, seed, software
 versions and git commit, whether the model is deterministic, a hash of its participant ids and
 the published metric values (``company/view/group/metric`` -> value). The manifest also names
-the machine it was built on, so ``verify`` knows when exact equality is the bar.
+the machine it was built on, so ``verify`` knows when exact equality is the bar, and the
+constraints file of the exact versions CI used (name and sha256), to rebuild the environment.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 from strikebench import compat
 from strikebench.results.record import CellRecord
 from strikebench.results.table import lever_label, selector_label
-from strikebench.results.versions import software_versions
+from strikebench.results.versions import constraints_reference, software_versions
 
 SCHEMA = 1
 
@@ -80,7 +81,7 @@ def build_manifest(records: list[dict], tolerances: dict, leaderboard_files: dic
     return {
         "schema": SCHEMA,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "versions": software_versions(),
+        "versions": {**software_versions(), "constraints": constraints_reference()},
         "machine": machine_fingerprint(),
         "tolerances": tolerances,
         "files": leaderboard_files,

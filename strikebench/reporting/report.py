@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from strikebench.extras import require
 from strikebench.reporting import figures, sections
 from strikebench.reporting.document import Document
 from strikebench.reporting.load import Results, load_results, metric_of
@@ -60,6 +61,8 @@ def build_report(results: Results, out_dir: Path, settings: dict) -> tuple[Docum
 
 def write_report(results_dir, out_dir=None, metric: str | None = None, wandb: bool = False,
                  log=print) -> ReportOutput:
+    if wandb:
+        require("wandb", "report --wandb")  # before the report is built
     results = load_results(results_dir)
     out_dir = Path(out_dir) if out_dir else results.results_dir / "report"
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -195,8 +195,8 @@ def transfer(doc, table, dataset, lever, metric, settings, styles, fig_dir, add_
                          confidence=settings["confidence"])
     dlp = data_leverage_power(scope, options)
     dlp = dlp[(dlp["lever"] == lever) & (dlp["participation"] > 0)]
-    doc.text(f"Data Leverage Power, variant `{variants[lever]}` (W = {settings['reference_model']} on full data, "
-             "B = the incumbent's same model on full data), all users.")
+    doc.text(f"Data Leverage Power, variant `{variants[lever]}` (W and B = the worst and best values of the "
+             "model observed in the study, as in Vincent & Hecht's code), all users.")
     for view in VIEWS:
         v = dlp[dlp["view"] == view]
         if v.empty:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from strikebench.extras import load
 from strikebench.tracking.wandb_logger import resolve_mode
 
 
 def log_report(results, out_dir: Path, figure_files: list[Path], settings: dict,
                project: str = "strikebench", mode: str = "auto") -> str:
     """Returns the run's local folder (offline) or its URL (online)."""
-    import wandb
+    wandb = load("wandb", "report --wandb")
 
     run = wandb.init(project=project, job_type="report", mode=resolve_mode(mode), dir=str(out_dir),
                      name=f"report-{results.results_dir.name}", reinit="finish_previous",

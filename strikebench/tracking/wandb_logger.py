@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from strikebench.errors import ConfigError
+from strikebench.extras import load
 from strikebench.results.record import CellRecord
 
 MODES = ("auto", "online", "offline")
@@ -40,7 +41,7 @@ def run_summary(record: CellRecord) -> dict:
 
 
 def log_record(cfg, record: CellRecord, sweep: str | None = None) -> None:
-    import wandb
+    wandb = load("wandb", "logger=wandb")
 
     mode = resolve_mode(str(cfg.logger.mode))
     config = dict(record.config)
@@ -63,7 +64,7 @@ def log_record(cfg, record: CellRecord, sweep: str | None = None) -> None:
 
 def log_sweep_table(cfg, sweep: str, table, figure) -> None:
     """The sweep's summary table as a W&B Table artifact (and its plot), in the sweep's group."""
-    import wandb
+    wandb = load("wandb", "logger=wandb")
 
     run = wandb.init(project=cfg.logger.project, entity=cfg.logger.get("entity"),
                      group=cfg.logger.get("group") or sweep, job_type="sweep-summary", name=f"{sweep}-summary",
