@@ -16,7 +16,7 @@ from strikebench.app.cli import main
 from strikebench.config.paths import CONF_DIR
 from strikebench.errors import ConfigError
 
-COMMANDS = ("run", "plan", "status", "summary", "report", "leaderboard", "export", "data")
+COMMANDS = ("run", "plan", "status", "summary", "report", "leaderboard", "analyse", "export", "data")
 HEAVY = ("torch", "lightning", "recbole")
 
 
@@ -123,7 +123,7 @@ def test_plan_help_shows_the_multirun_flag(capsys):
 
 
 @pytest.mark.parametrize("command", [["report"], ["leaderboard"], ["leaderboard", "verify"], ["summary"], ["status"],
-                                     ["export"], ["data"], ["data", "fetch"], ["plan"]])
+                                     ["analyse"], ["export"], ["data"], ["data", "fetch"], ["plan"]])
 def test_command_help_has_no_rest_backticks(capsys, command):
     try:
         code = main([*command, "--help"])

@@ -27,8 +27,7 @@ def preflight_all(overrides: list[str], multirun: bool) -> None:
 
     check_command_line(overrides)  # a missing extra (wandb, slurm) before Hydra needs its plugin
     if not multirun:
-        progress.single_cell()
-        mark_checked([])
+        unchecked_run()
         cfg = compose_cell(overrides)
         progress.progress_mode(cfg)
         if not reuses_stored(cfg, cell_key(resolved_config(cfg))):
@@ -89,3 +88,9 @@ def _check_data_parallel_launch(cfg, launcher: dict) -> None:
                           f"(launcher {launcher['target'] or '?'}, tasks_per_node {tasks})",
                           "hydra/launcher=slurm, slurm_cpu or slurm_a100, which set it to trainer.devices; "
                           "or run each cell alone without -m")
+
+
+def unchecked_run() -> None:
+    """A run that no sweep check came before: no sweep size, nothing Hydra may skip checking."""
+    progress.single_cell()
+    mark_checked([])

@@ -11,7 +11,6 @@ A run's arguments are split by Hydra's own argument parser, and every flag of Hy
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 
 from strikebench.app import usage
@@ -24,7 +23,6 @@ QUICKSTART = ["-m", "experiment=quickstart"]
 PREEMPT_SIGNAL = ("SUBMITIT_PREEMPT_SIGNAL", "USR1")
 # Hydra flags after which Hydra prints or installs something instead of running cells: no check first.
 HYDRA_ONLY = ("help", "hydra_help", "cfg", "info", "shell_completion", "experimental_rerun")
-SWEEPER = "hydra_plugins.strikebench_sweeper"  # hydra/sweeper: strikebench (conf/config.yaml)
 # Flags that point Hydra at another config tree than the one the pre-sweep check composes.
 OTHER_CONFIG = ("config_path", "config_name", "config_dir")
 
@@ -65,26 +63,41 @@ def run_main(argv: list[str]) -> int:
     import os
 
     args = hydra_arguments(argv)
-    if not any(getattr(args, flag) for flag in HYDRA_ONLY):
+    hydra_only = any(getattr(args, flag) for flag in HYDRA_ONLY)
+    if not hydra_only:
         for word in args.overrides:  # KEY=VALUE, or ~KEY to delete: a bare word is a mistyped command
             if "=" not in word and not word.startswith("~"):
                 raise UsageError(usage.unknown_command(word))
     from strikebench.app import hydra_app
-    from strikebench.app.check import preflight_all
+    from strikebench.app.check import preflight_all, unchecked_run
 
     os.environ.setdefault(*PREEMPT_SIGNAL)
     if any(getattr(args, flag) for flag in OTHER_CONFIG):
         print("strikebench: another config tree (-cp/-cn/-cd): each cell is checked when it starts, "
               "not before the sweep", file=sys.stderr)
-    elif not any(getattr(args, flag) for flag in HYDRA_ONLY):
+        unchecked_run()
+    elif not hydra_only:
         preflight_all(args.overrides, multirun=args.multirun)
-    if args.multirun and importlib.util.find_spec(SWEEPER) is None:
+    if args.multirun and not _register_sweeper():
         print("strikebench: this install predates strikebench's sweeper (pip install -e . again): "
               "Hydra's basic sweeper composes every cell again", file=sys.stderr)
         argv = [*argv, "hydra/sweeper=basic"]
     sys.argv = [sys.argv[0], *argv]
     hydra_app.app()
     return 0
+
+
+def _register_sweeper() -> bool:
+    """strikebench's sweeper, made known to Hydra: Hydra's plugin scan cannot list the modules of
+    an editable install. False where this install predates the sweeper."""
+    try:
+        from hydra_plugins.strikebench_sweeper.strikebench_sweeper import StrikebenchSweeper
+    except ImportError:
+        return False
+    from hydra.core.plugins import Plugins
+
+    Plugins.instance().register(StrikebenchSweeper)
+    return True
 
 
 def hydra_arguments(argv: list[str]):

@@ -20,7 +20,7 @@ COMMANDS = {
     "report": ("strikebench.reporting.report", "main", "Markdown and HTML report of a results directory"),
     "leaderboard": ("strikebench.app.cli", "leaderboard_main",
                     "models ranked by robustness; leaderboard verify MANIFEST --cells K re-runs published cells"),
-    "analyse": ("strikebench.app.analyse", "main", "the study's measures from a results directory"),
+    "analyse": ("strikebench.app.analyse", "main", "the measures of a results table: loss share, thresholds, back in time, DLP"),
     "export": ("strikebench.app.export", "main", "a cell's company view as RecBole atomic files"),
     "data": ("strikebench.datasets.fetch", "main", "list and fetch the datasets strikebench knows"),
 }
