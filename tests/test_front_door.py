@@ -175,3 +175,23 @@ def test_progress_bar_only_on_a_terminal_unless_asked(monkeypatch, value, termin
 def test_a_bad_progress_bar_value_names_the_field(value):
     with pytest.raises(ConfigError, match="trainer.progress_bar.*auto, true, false"):
         progress.progress_mode(OmegaConf.create({"trainer": {"progress_bar": value}}))
+
+
+def test_a_cell_that_fails_while_running_is_recorded_for_status(tmp_path, monkeypatch, capsys):
+    from strikebench.app import cell
+    from strikebench.errors import DataError
+
+    def broken(cfg, log=print):
+        raise DataError("the company's data went missing")
+
+    monkeypatch.setattr(cell, "run_cell", broken)
+    monkeypatch.chdir(tmp_path)
+    results = tmp_path / "r"
+    with pytest.raises(SystemExit) as exit_:
+        main(["model=pop", "strike.participation=0.1", f"results_dir={results}"])
+    assert exit_.value.code == 2
+    assert "the company's data went missing" in capsys.readouterr().err
+    assert main(["status", str(results)]) == 0
+    out = capsys.readouterr().out
+    assert "0 done, 1 failed" in out
+    assert f"model=pop strike.participation=0.1 results_dir={results}" in out and "went missing" in out

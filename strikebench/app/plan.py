@@ -107,7 +107,8 @@ def print_plan(cells: list[PlannedCell]) -> None:
         print(f"| {key[0]} | {key[1]} | {len(group)} | {len(group) - len(left)} | {len(left)} | {per_cell} | "
               f"{cost.source if cost else 'no measured cost'} | "
               f"{duration(cost.seconds * len(left)) if cost else 'unknown'} |")
-    print(estimate.time_left_line(missing) + " (one worker like the ones that measured the costs)")
+    print(estimate.time_left_line(missing))
+    print("(on one worker like those that measured the costs; cells run in parallel divide it)")
 
 
 def _write_cells(cells: list[PlannedCell], path: Path) -> None:
