@@ -6,7 +6,8 @@ Every figure is the wall time of the ``strikebench`` command as a user runs it (
 Python's start-up and the imports are included. Per-cell overhead: a 40-cell Pop sweep; its
 loop time (pre-sweep check done -> last cell's progress line) minus the cells' own time (each
 record's ``timings.total``: data, levers, training, evaluation), divided by the cells. The
-summary at the end is timed apart. docs/performance.md ("Sweep overhead") has the numbers.
+summary at the end is timed apart. The same sweep is also measured in CPU seconds in this
+process (``sweep_40_cpu``). docs/performance.md ("Sweep overhead") has the numbers.
 """
 from __future__ import annotations
 
@@ -71,6 +72,53 @@ def pre_sweep_check(results: Path, extra: list[str]) -> dict:
     return {"cells": len(cells), "plan_s": planned, "check_s": time.perf_counter() - started}
 
 
+def sweep_cpu(results: Path) -> dict:
+    """The same 40-cell sweep in this process, in CPU seconds (which other jobs on the machine
+    inflate less than wall time): the loop, and the cells' own part of it (run_cell without the
+    record's writing, which counts as outside)."""
+    from strikebench.app import cell, cli, progress
+
+    clock = {"inside": 0.0, "writing": 0.0}
+    run_cell, write_record, start_sweep, cell_finished = (cell.run_cell, cell.write_record, progress.start_sweep,
+                                                          progress.cell_finished)
+
+    def timed_run(cfg, log=print):
+        started = time.process_time()
+        try:
+            return run_cell(cfg, log)
+        finally:
+            clock["inside"] += time.process_time() - started
+
+    def timed_write(*args):
+        started = time.process_time()
+        try:
+            return write_record(*args)
+        finally:
+            clock["writing"] += time.process_time() - started
+
+    def started(*args):
+        clock["loop_start"] = time.process_time()
+        return start_sweep(*args)
+
+    def finished(*args):
+        clock["loop_end"] = time.process_time()
+        return cell_finished(*args)
+
+    cell.run_cell, cell.write_record, progress.start_sweep, progress.cell_finished = (timed_run, timed_write,
+                                                                                      started, finished)
+    try:
+        cli.main(["-m", "model=pop", "strike.participation=0,0.1,0.2,0.3", "seed=range(0,10)",
+                  f"results_dir={results}"])
+    finally:
+        cell.run_cell, cell.write_record, progress.start_sweep, progress.cell_finished = (
+            run_cell, write_record, start_sweep, cell_finished)
+    cells = 40
+    loop = clock["loop_end"] - clock["loop_start"]
+    inside = clock["inside"] - clock["writing"]
+    return {"cells": cells, "loop_cpu_s": loop, "inside_per_cell_cpu_s": inside / cells,
+            "outside_per_cell_cpu_s": (loop - inside) / cells, "record_writing_per_cell_cpu_s": clock["writing"] / cells}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path)
@@ -102,6 +150,7 @@ def main(argv=None) -> int:
             "outside_per_cell_s": (loop - sum(inside)) / len(inside),
             "progress_line_example": next(line for line in lines if line.startswith("[40/40]")),
         }
+        out["sweep_40_cpu"] = sweep_cpu(tmp / "sweep_cpu")
     print(json.dumps(out, indent=1))
     if args.out:
         args.out.write_text(json.dumps(out, indent=1) + "\n")

@@ -4,13 +4,17 @@ Hydra composes a config in two steps: it builds the config from the defaults lis
 group overrides (``model=bpr``, ``trainer=tiny``, ``experiment=...``, anything under ``hydra``),
 then applies the ``KEY=VALUE`` overrides to it one by one. A sweep of thousands of cells has only
 a few distinct group combinations, so :class:`Composer` lets Hydra do the first step once per
-combination and repeats only the second step per cell:
+combination and repeats only the second step per cell.
 
-- :meth:`Composer.config` applies the overrides to a copy with Hydra's own code: the same config,
-  errors included, as ``compose`` gives;
-- :meth:`Composer.resolved` (what the cell key hashes) sets plain values in the resolved
-  combination directly where that cannot differ: a scalar value, at a key that exists and that no
-  interpolation reads; any other cell takes the first route.
+A cell's ``KEY=VALUE`` overrides are *simple* where setting the value directly cannot differ from
+Hydra's way: a scalar value without ``${``, at a key that exists, is no container, and whose name
+no interpolation reads. The others (``results_dir=...``, which ``work_dir`` reads; additions,
+deletions, lists) join the combination that Hydra composes; a cell whose simple and other
+overrides touch the same key goes wholly through Hydra's code, in its order. Then:
+
+- :meth:`Composer.resolved` (what the cell key hashes) sets the simple values in the resolved
+  combination, sharing everything else with the other cells;
+- :meth:`Composer.config` sets them on a copy (or, ``shared=True``, on one object per combination).
 
 ``tests/test_sweep_expansion.py`` checks both against Hydra's ``compose`` on a sample of cells.
 """
