@@ -154,7 +154,7 @@ def company_views(data, split, state):
     import numpy as np
 
     from strikebench.evaluation.evaluator import EvalContext
-    from strikebench.training.recbole_bridge import company_dataset
+    from strikebench.training.company_data import company_dataset
 
     out = {}
     for name, view in state.companies.items():
@@ -172,7 +172,8 @@ def company_views(data, split, state):
 
 def group_warm(size: str, work: Path) -> list:
     from strikebench import compat
-    from strikebench.data.preprocessed import load_data_cached, load_split_cached
+    from strikebench.data.data_cache import load_data_cached
+    from strikebench.data.split_cache import load_split_cached
     from strikebench.data.split import make_split
     from strikebench.levers.build import apply_strike_config
 

@@ -1,7 +1,7 @@
 """Sanity check of the model zoo: with its default config, every personalised model beats Pop.
 
 Runs every model of conf/model at p = 0 (no strike), seed 0, default trainer, on ML-100K through
-strikebench's own cell runner (``strikebench.sweep.compose_cell`` + ``strikebench.app.cell.run_cell``),
+strikebench's own cell runner (``strikebench.app.sweep.compose_cell`` + ``strikebench.app.cell.run_cell``),
 prints a table and writes it as JSON. Each model is compared with Pop on the same split:
 general models on the default split (per user random 80/10/10), sequential models on
 split=sequential (time-ordered leave-one-out), where Pop is run again.

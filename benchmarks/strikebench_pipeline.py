@@ -17,12 +17,13 @@ import numpy as np
 import torch
 
 from benchmarks.measure import run_stage
+from benchmarks.reference_loops import PlainBPR, plain_bpr_epoch, train_epoch
 from strikebench.evaluation.evaluator import EvalContext, evaluate
-from strikebench.training import recbole_bridge as bridge
 from strikebench.training.fast import fast_train_loader, thin_interaction
 from strikebench.training.fast.negatives import UniformNegativeSampler
-from strikebench.training.fast.reference import PlainBPR, plain_bpr_epoch, train_epoch
 from strikebench.training.module import RecBoleModule
+from strikebench.training.scoring import score_function
+from strikebench.training.sequences import UserSequences
 
 METRIC_NAMES = ("ndcg", "recall", "hit", "mrr", "precision")
 
@@ -156,7 +157,7 @@ def test_sequences(run, device):
     length = torch.ones(run.dataset.user_num, dtype=torch.long)
     seq[users] = inter[seq_field]
     length[users] = inter[config["ITEM_LIST_LENGTH_FIELD"]]
-    sequences = bridge.UserSequences.__new__(bridge.UserSequences)
+    sequences = UserSequences.__new__(UserSequences)
     sequences.seq, sequences.length = seq.to(device), length.to(device)
     sequences.seq_field, sequences.len_field = seq_field, config["ITEM_LIST_LENGTH_FIELD"]
     return sequences
@@ -164,8 +165,8 @@ def test_sequences(run, device):
 
 def score_fn(model, run, spec):
     sequences = test_sequences(run, spec["device"]) if spec.get("sequential") else None
-    return bridge.score_function(model, run.config["USER_ID_FIELD"], run.config["ITEM_ID_FIELD"],
-                                 run.dataset.item_num, sequences)
+    return score_function(model, run.config["USER_ID_FIELD"], run.config["ITEM_ID_FIELD"],
+                          run.dataset.item_num, sequences)
 
 
 def mean_metrics(per_user) -> dict:

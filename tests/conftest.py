@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.recbole_settings import INTERACTION_SETTINGS as TINY_SETTINGS
 from strikebench import compat
-from strikebench.data.recbole_settings import INTERACTION_SETTINGS as TINY_SETTINGS
 
 compat.apply()
 

@@ -1,6 +1,7 @@
 """The strikebench command end to end on ML-100K, with tiny settings."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -58,3 +59,15 @@ def test_single_cell_and_summary_command(tmp_path):
     assert summary.returncode == 0, summary.stderr[-3000:]
     assert "| Pop | 0.1 |" in summary.stdout
     assert (results / "summary" / "summary.md").is_file()
+
+
+def test_analyse_is_a_subcommand(tmp_path):
+    # Pop 0.1 on full data; MF 0.4 -> 0.25 at p = 0.5: L = 0.15 / 0.30 = 0.5
+    rows = [("Pop", 0.0, 0.10), ("MF", 0.0, 0.40), ("MF", 0.5, 0.25)]
+    pd.DataFrame([dict(model=m, participation=p, metric="ndcg@10", value=v) for m, p, v in rows]).to_csv(
+        tmp_path / "curves.csv", index=False)
+    run = strikebench("analyse", "curves.csv", "--json", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    (study,) = json.loads(run.stdout)["studies"]
+    (share,) = [r for r in study["loss_share"] if r["model"] == "MF" and r["participation"] == 0.5]
+    assert abs(share["loss_share"] - 0.5) < 1e-12

@@ -27,7 +27,7 @@ def test_numpy2_aliases_let_recbole_config_build(tiny_data, tmp_path):
 
 
 def test_dok_matrix_update_builds_lightgcn_graph(tiny_data, tmp_path):
-    from strikebench.training.recbole_bridge import build_model
+    from strikebench.training.models import build_model
 
     d = sp.dok_matrix((2, 2), dtype=np.float32)
     d._update({(0, 1): 1.0, (1, 0): 2.0})
@@ -47,7 +47,8 @@ def test_recbole_trainer_saves_and_reloads_with_weights_only(tiny_data, tmp_path
     from recbole.data.utils import create_samplers, get_dataloader
     from recbole.trainer import Trainer
 
-    from strikebench.training.recbole_bridge import build_model, company_dataset
+    from strikebench.training.company_data import company_dataset
+    from strikebench.training.models import build_model
 
     config = _config("BPR", tmp_path)
     rows = np.arange(len(tiny_data))
@@ -70,7 +71,7 @@ def test_recbole_trainer_saves_and_reloads_with_weights_only(tiny_data, tmp_path
 def test_pop_counts_items_exactly_whatever_the_batch(tiny_data, tmp_path):
     from recbole.data.interaction import Interaction
 
-    from strikebench.training.recbole_bridge import build_model
+    from strikebench.training.models import build_model
 
     config = _config("Pop", tmp_path)
     model = build_model("Pop", config, tiny_data.recbole_dataset)

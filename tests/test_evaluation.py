@@ -99,3 +99,18 @@ def test_user_items_dense_mask():
     mask = items.dense(torch.tensor([2, 1, 0]))
     assert mask.int().tolist() == [[0, 0, 0, 1, 1], [0, 0, 0, 0, 0], [0, 1, 0, 0, 0]]
     assert items.counts(torch.tensor([0, 1, 2])).tolist() == [1, 0, 2]
+
+
+def test_a_duplicated_test_row_counts_once_as_in_recbole():
+    # RecBole's FullSortEvalDataLoader keeps each user's positives as a set (uid2items_num is
+    # len(set)): user 1's test rows are item 3 twice and item 5, so n_pos is 2, not 3.
+    ctx = tiny_context()
+    duplicated = EvalContext(
+        positives=UserItems.from_pairs(np.array([1, 1, 1, 2, 2]), np.array([3, 3, 5, 1, 5]), N_USERS, N_ITEMS),
+        history=ctx.history, popularity=ctx.popularity, has_training_data=ctx.has_training_data, ks=[3])
+    table = evaluate(model_scores, duplicated).set_index("user")
+    assert table.loc[1, "n_pos"] == 2
+    # as without the duplicate: top-3 [2, 3, 4], one hit at rank 2 out of 2 positives
+    assert table.loc[1, "recall@3"] == 0.5
+    assert table.loc[1, "ndcg@3"] == pytest.approx((1 / math.log2(3)) / (1 + 1 / math.log2(3)))
+    assert table.equals(evaluate(model_scores, ctx).set_index("user"))

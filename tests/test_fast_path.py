@@ -21,11 +21,13 @@ import numpy as np
 import pytest
 import torch
 
-from strikebench import compat
 from strikebench.evaluation.evaluator import EvalContext, evaluate
-from strikebench.training import recbole_bridge as bridge
 from strikebench.training.fast import company
+from strikebench.training.loaders import train_loader
+from strikebench.training.models import build_model
 from strikebench.training.module import RecBoleModule
+from strikebench.training.recbole_config import recbole_config
+from strikebench.training.scoring import score_function
 
 BAND = 0.02
 EPOCHS = 5
@@ -46,12 +48,12 @@ def train_and_test(cfg, data, split, path: str, epochs: int) -> float:
     from recbole.utils import init_seed
 
     seed = int(cfg.seed)
-    config = compat.recbole_config(cfg.model.name, data.name, bridge.recbole_config_dict(cfg, "cpu"))
+    config = recbole_config(cfg, data.name, "cpu")
     init_seed(seed, True)
     L.seed_everything(seed, verbose=False)
-    make_loader = bridge.train_loader if path == "recbole" else company.train_loader
+    make_loader = train_loader if path == "recbole" else company.train_loader
     dataset, loader = make_loader(config, data, split.train, split.valid, split.test)
-    model = bridge.build_model(cfg.model.name, config, dataset)
+    model = build_model(cfg.model.name, config, dataset)
     module = RecBoleModule(model, None, None, float(cfg.model.learning_rate), 0.0, True, "valid/ndcg@10", [])
     trainer = L.Trainer(max_epochs=epochs, accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
                         enable_progress_bar=False, enable_model_summary=False, limit_val_batches=0,
@@ -63,7 +65,7 @@ def train_and_test(cfg, data, split, path: str, epochs: int) -> float:
         history_pairs=(np.concatenate([data.user[split.train], data.user[split.valid]]),
                        np.concatenate([data.item[split.train], data.item[split.valid]])),
         train_items=data.item[split.train], train_users=data.user[split.train], ks=[10], metrics=("ndcg",))
-    return float(evaluate(bridge.score_function(model, dataset.uid_field), ctx)["ndcg@10"].mean())
+    return float(evaluate(score_function(model, dataset.uid_field), ctx)["ndcg@10"].mean())
 
 
 def test_bpr_fast_path_matches_recbole_path_quality(compose_cfg, ml100k):
@@ -80,9 +82,9 @@ def test_user_batch_and_pointwise_models_train_on_the_fast_path(compose_cfg, ml1
     data, split = ml100k
     for model_name in ("multivae", "neumf"):
         cfg = compose_cfg([f"model={model_name}", "seed=0"])
-        config = compat.recbole_config(cfg.model.name, data.name, bridge.recbole_config_dict(cfg, "cpu"))
+        config = recbole_config(cfg, data.name, "cpu")
         dataset, loader = company.train_loader(config, data, split.train)
-        model = bridge.build_model(cfg.model.name, config, dataset)
+        model = build_model(cfg.model.name, config, dataset)
         optimizer = torch.optim.Adam(model.parameters(), lr=float(cfg.model.learning_rate))
         losses = []
         for batch in itertools.islice(loader, 10):
@@ -97,7 +99,7 @@ def test_user_batch_and_pointwise_models_train_on_the_fast_path(compose_cfg, ml1
 def test_unsupported_models_are_refused_by_name(compose_cfg, ml100k):
     data, split = ml100k
     cfg = compose_cfg(["model=sasrec", "split=sequential"])
-    config = compat.recbole_config(cfg.model.name, data.name, bridge.recbole_config_dict(cfg, "cpu"))
+    config = recbole_config(cfg, data.name, "cpu")
     with pytest.raises(ValueError, match="data_path=recbole"):
         company.train_loader(config, data, split.train, sequential=True)
     from strikebench.training.fast import unsupported_reason

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from strikebench.config.validate import validate
+from strikebench.app.validate import validate
 from strikebench.errors import ConfigError, DataError
 
 # Caught by validate(), before any data is loaded: (overrides, field named)

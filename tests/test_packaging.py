@@ -100,7 +100,7 @@ def test_missing_wandb_stops_the_command_line_before_anything_runs(tmp_path, mon
 
 
 def test_missing_wandb_is_caught_in_a_composed_config_and_in_report(compose_cfg, tmp_path, monkeypatch):
-    from strikebench.config.validate import validate
+    from strikebench.app.validate import validate
     from strikebench.reporting.report import write_report
 
     monkeypatch.setitem(sys.modules, "wandb", None)

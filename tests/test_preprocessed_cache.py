@@ -14,7 +14,8 @@ import torch
 
 from tests.conftest import TINY_SETTINGS, write_atomic
 from strikebench.data.interactions import load_interactions
-from strikebench.data.preprocessed import load_with_cache, split_key
+from strikebench.data.cache_keys import split_key
+from strikebench.data.preprocessed import load_with_cache
 
 SPLIT = {"seed": 2020, "order": "RO", "mode": "RS", "ratios": [0.8, 0.1, 0.1]}
 ITEM_SETTINGS = {**TINY_SETTINGS, "load_col": {"inter": ["user_id", "item_id", "rating", "timestamp"],
@@ -201,7 +202,7 @@ def _build(args):
     if barrier is not None:
         barrier.wait()
     data, split, info = load_with_cache("tiny", folder, ITEM_SETTINGS, SPLIT, cache)
-    from strikebench.data.preprocessed import data_checksum
+    from strikebench.data.cache_keys import data_checksum
 
     return info["data"], info.get("published"), data_checksum(data), split.test.tolist()
 

@@ -106,7 +106,8 @@ def test_every_reader_shows_an_empty_group_as_none_with_zero_users():
     published = cell_entry(record, deterministic=True)["published"]
     assert published["incumbent/holdout/participants/ndcg@10"] is None
     assert published["incumbent/holdout/all/ndcg@10"] == 0.25
-    assert published["competitor/company/all/ndcg@10"] is None and len(published) == 12
+    assert published["competitor/company/all/ndcg@10"] is None and published["competitor/company/all/n_users"] == 0
+    assert len(published) == 24  # 2 companies x 2 views x 3 groups, a value and its user count each
     # W&B: the value None and the group's size 0, beside every other group's
     summary = run_summary(record)
     assert summary["incumbent/holdout/participants/ndcg@10"] is None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from strikebench.config.validate import validate
+from strikebench.app.validate import validate
 from strikebench.app.sweep import compose_cell, expand
 
 EXPECTED = {  # experiment -> cells on ML-100K (docs/reports.md)

@@ -96,13 +96,13 @@ def test_tiny_presets_only_apply_with_the_tiny_trainer(compose_cfg):
 def _fit(compose_cfg, data, tmp_path, overrides):
     """Fit the incumbent on all of ``data``'s training rows (a hand-built dataset: fast)."""
     from strikebench.data.split import make_split
-    from strikebench.levers.state import CompanyView
+    from strikebench.evaluation.validation import validation_metric
     from strikebench.training.fit import fit_company
 
     cfg = compose_cfg(overrides)
     split = make_split(data.user, data.timestamp, cfg.split)
-    view = CompanyView("incumbent", split.train, split.valid)
-    return fit_company(cfg, data, split, view, "cpu", tmp_path / "work")
+    valid_metric = validation_metric(data, split.train, split.valid, cfg.trainer.monitor, "cpu", cfg.trainer.eval_batch_size)
+    return fit_company(cfg, data, split, split.train, split.valid, "cpu", tmp_path / "work", valid_metric)
 
 
 def test_recvae_alternates_encoder_and_decoder_passes(compose_cfg, tiny_data, tmp_path, monkeypatch):
@@ -215,7 +215,7 @@ def test_a_custom_recbole_style_class_runs_by_its_dotted_path(compose_cfg, monke
 
 
 def test_an_unknown_model_name_is_refused_naming_the_field(compose_cfg):
-    from strikebench.config.validate import validate
+    from strikebench.app.validate import validate
     from strikebench.errors import ConfigError
 
     for name in ("NoSuchModel", "no_such_package.NoSuchModel"):

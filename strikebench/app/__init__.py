@@ -6,6 +6,7 @@ export, leaderboard verify.
     hydra_app.py  the Hydra application: one call runs one cell; ``-m`` runs many
     check.py      the pre-sweep check of every cell (data checks once per dataset, strike and seed)
     cell.py       one cell: skip if done -> preflight -> per company: train, evaluate -> record
+    validate.py   a cell's config checked before anything is loaded: each stage's check, in order
     sweep.py      a command line expanded into its cells, as Hydra's sweeper would
     expansion.py  cells composed once per combination of config groups (exactly as Hydra would)
     jobs.py       the jobs of an in-process sweep composed the same way (strikebench's sweeper)

@@ -1,10 +1,10 @@
-"""Run one cell: skip it if done -> preflight -> for each company: train, evaluate -> write the record.
+"""Run one cell: skip it if done or held by another job -> lock it -> preflight -> for each company:
+train, evaluate -> write the record.
 
 :func:`run_cell` is the whole story in a screen; each step below it is a small function.
 """
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import time
 from dataclasses import dataclass
@@ -14,17 +14,20 @@ import numpy as np
 import pandas as pd
 import torch
 
+from strikebench.app.cell_lock import CellLock, lock_mode
 from strikebench.app.expansion import resolved_config
-from strikebench.config.validate import validate
+from strikebench.app.validate import validate
 from strikebench.data.cache import get_split
 from strikebench.errors import ConfigError
 from strikebench.evaluation.evaluator import EvalContext, evaluate
+from strikebench.evaluation.validation import validation_metric
 from strikebench.levers.build import apply_strike_config
 from strikebench.results import store
 from strikebench.results.assemble import LEVER_ROWS, build_record, lever_rows_table, trained_company
 from strikebench.results.keys import cell_key
 from strikebench.results.record import CompanyResult
 from strikebench.training import distributed
+from strikebench.training.company_data import company_data
 from strikebench.training.fit import fit_company
 
 
@@ -33,7 +36,8 @@ class CellOutcome:
     key: str
     path: Path
     record: dict | None  # as stored in record.json; None on a data-parallel worker (rank 0 writes it)
-    ran: bool  # False when a stored record was reused (resume)
+    ran: bool  # False when a stored record was reused (resume) or another job holds the cell
+    running_elsewhere: str | None = None  # who holds the cell's lock (``lock=skip``), e.g. "pid 12 on node3"
 
 
 @dataclass(frozen=True)
@@ -46,28 +50,39 @@ class Holdout:
     metric_columns: list[str]
     negatives: torch.Tensor | None  # the sampled-ranking negatives, if asked for
     participants: np.ndarray  # bool [n_users]
+    history: tuple[np.ndarray, np.ndarray]  # each user's true train + valid (users, items): eval.mask=user
 
 
 def run_cell(cfg, log=print) -> CellOutcome:
-    """Run the cell ``cfg`` describes, unless its record exists and ``resume`` is on."""
+    """Run the cell ``cfg`` describes, unless its record exists and ``resume`` is on, or another
+    job is training it (``lock``: skip it, or wait and reuse its record)."""
     config = resolved_config(cfg)
     key = cell_key(config)
-    results_dir = Path(cfg.results_dir)
-    if reuses_stored(cfg, key):
-        log(f"cell {key} already done, skipped (resume=true; force=true reruns it)")
-        path = store.cell_dir(results_dir, key)
-        return CellOutcome(key, path, store.read_record(path), ran=False)
+    mode = lock_mode(cfg)
+    stored = stored_outcome(cfg, key, log)
+    if stored:
+        return stored
+    lock = CellLock(Path(cfg.work_dir) / key)
+    if distributed.is_rank_zero() and not take_lock(lock, mode, key, log):
+        log(f"cell {key} is running elsewhere ({lock.owner()}), skipped (lock=wait waits for it)")
+        return CellOutcome(key, store.cell_dir(cfg.results_dir, key), None, ran=False,
+                           running_elsewhere=lock.owner())
+    with lock:  # released however this ends; a job that held it may have stored the cell meanwhile
+        return stored_outcome(cfg, key, log) or train_and_store(cfg, key, config, lock, log)
 
+
+def train_and_store(cfg, key: str, config: dict, lock: CellLock, log) -> CellOutcome:
+    """Preflight -> for each company: train, evaluate -> write the record (the lock is held)."""
     started, timings = time.perf_counter(), {}
     data, split, state, device = preflight(cfg, timings)
     holdout = holdout_of(cfg, data, split, state)
-    work_dir = Path(cfg.work_dir) / key
+    work_dir = lock.path.parent
     companies, per_user_tables = {}, []
     for name, view in state.companies.items():
         if not view.holds_data:  # e.g. a competitor with no base data at p = 0: nothing to train
             companies[name] = CompanyResult.not_applicable(view, holdout.metric_columns)
             continue
-        held = company_data(data, view)
+        held = company_data(data, view.rewritten_rows, view.new_items)
         fit = train(cfg, name, held, split, view, device, work_dir / name, timings, log)
         if not distributed.is_rank_zero():
             continue
@@ -76,9 +91,10 @@ def run_cell(cfg, log=print) -> CellOutcome:
         per_user.insert(0, "company", name)
         per_user_tables.append(per_user)
     if not distributed.is_rank_zero():
-        return CellOutcome(key, store.cell_dir(results_dir, key), None, ran=True)
+        return CellOutcome(key, store.cell_dir(cfg.results_dir, key), None, ran=True)
     # Only now: a cell killed or preempted mid-training resumes from its checkpoints here.
-    shutil.rmtree(work_dir, ignore_errors=True)
+    for name in state.companies:
+        shutil.rmtree(work_dir / name, ignore_errors=True)
     timings["total"] = time.perf_counter() - started
     return write_record(cfg, key, config, data, state, companies, per_user_tables, timings, log)
 
@@ -86,6 +102,28 @@ def run_cell(cfg, log=print) -> CellOutcome:
 def reuses_stored(cfg, key: str) -> bool:
     """A stored record is reused when ``resume`` is on, unless ``force`` asks for a re-run."""
     return bool(cfg.resume) and not cfg.force and store.is_done(cfg.results_dir, key)
+
+
+def stored_outcome(cfg, key: str, log) -> CellOutcome | None:
+    """The stored record as this cell's outcome, when it is reused (as :func:`reuses_stored`); else None."""
+    if not cfg.resume or cfg.force:
+        return None
+    path = store.cell_dir(cfg.results_dir, key)
+    record = store.load_cell(path)
+    if record is None:  # not stored, or damaged and now set aside: the cell runs (again)
+        return None
+    log(f"cell {key} already done, skipped (resume=true; force=true reruns it)")
+    return CellOutcome(key, path, record, ran=False)
+
+
+def take_lock(lock: CellLock, mode: str, key: str, log) -> bool:
+    """Whether this job now owns the cell; with ``lock=wait`` it waits for the job that does."""
+    if lock.acquire(wait=False):
+        return True
+    if mode == "skip":
+        return False
+    log(f"cell {key} is running elsewhere ({lock.owner()}): waiting for it (lock=wait)")
+    return lock.acquire(wait=True)
 
 
 def device_of(cfg) -> str:
@@ -107,6 +145,7 @@ def preflight(cfg, timings: dict | None = None, on_this_machine: bool = True):
     """
     timings = {} if timings is None else timings
     validate(cfg)
+    lock_mode(cfg)
     device = device_of(cfg) if on_this_machine else None
     tick = time.perf_counter()
     data, split = get_split(cfg.dataset, cfg.data_root, cfg.split, use_cache=bool(cfg.get("data_cache", True)))
@@ -129,8 +168,9 @@ def holdout_of(cfg, data, split, state) -> Holdout:
 
         columns += list(RATING_METRICS)
     ratings = data.rating[split.test] if data.rating is not None else None
+    known = np.concatenate([split.train, split.valid])
     return Holdout(data.user[split.test], data.item[split.test], ratings, columns, negatives,
-                   state.participants.mask(data.n_users))
+                   state.participants.mask(data.n_users), (data.user[known], data.item[known]))
 
 
 def study_negatives(cfg, data, split):
@@ -147,26 +187,11 @@ def study_negatives(cfg, data, split):
                             int(cfg.eval.sampled_negatives), seed=int(cfg.split.seed))
 
 
-def company_data(data, view):
-    """The dataset as ``view``'s company holds it: poisoned rows point at their new items.
-
-    Only the item column changes (in the arrays and in RecBole's interaction table), so the
-    training and evaluation code is the same for every company. Without rewrites: ``data``.
-    """
-    if len(view.rewritten_rows) == 0:
-        return data
-    from recbole.data.interaction import Interaction
-
-    item = view.item_array(data.item)
-    dataset = data.recbole_dataset
-    columns = dict(dataset.inter_feat.interaction)
-    columns[dataset.iid_field] = torch.as_tensor(item, dtype=columns[dataset.iid_field].dtype)
-    return dataclasses.replace(data, item=item, recbole_dataset=dataset.copy(Interaction(columns)), _cache={})
-
-
 def train(cfg, name, held, split, view, device, work_dir: Path, timings: dict, log):
     tick = time.perf_counter()
-    fit = fit_company(cfg, held, split, view, device, work_dir)
+    valid_metric = validation_metric(held, view.train, view.valid, str(cfg.trainer.monitor), device,
+                                     int(cfg.trainer.eval_batch_size))
+    fit = fit_company(cfg, held, split, view.train, view.valid, device, work_dir, valid_metric)
     timings[f"train_{name}"] = time.perf_counter() - tick
     if fit.resumed_from_epoch is not None:
         log(f"{name}: resumed from its checkpoint after epoch {fit.resumed_from_epoch}")
@@ -175,11 +200,15 @@ def train(cfg, name, held, split, view, device, work_dir: Path, timings: dict, l
 
 def evaluate_company(cfg, name, fit, held, view, holdout: Holdout, device, timings: dict) -> pd.DataFrame:
     """One row per test user: the company's metrics, and whether the user is a participant and
-    one the company holds training data for (``in_company``; the others get popularity)."""
+    one the company holds training data for (``in_company``; the others get popularity).
+
+    Never ranked for a user: what the company holds for them, and with ``eval.mask=user`` also
+    their true train + valid history. Popularity and unknown items stay the company's own."""
     tick = time.perf_counter()
+    also_masked = holdout.history if str(cfg.eval.mask) == "user" else None
     ctx = EvalContext.for_company(held, view.train, (holdout.users, holdout.items), ks=list(cfg.eval.ks),
                                   metrics=tuple(cfg.eval.metrics), device=device,
-                                  history_rows=np.concatenate([view.train, view.valid]))
+                                  history_rows=view.rows(), also_masked=also_masked)
     per_user = evaluate(fit.score_fn, ctx, batch_size=int(cfg.eval.batch_size))
     per_user = add_optional_metrics(cfg, per_user, fit.score_fn, ctx, holdout, device)
     timings[f"evaluate_{name}"] = time.perf_counter() - tick
@@ -219,9 +248,12 @@ def write_record(cfg, key, config, data, state, companies, per_user_tables, timi
     table["user"] = data.user_tokens[table["user"].to_numpy()].astype(str)
     lever_rows = lever_rows_table(state, data)
     record = build_record(key, config, data, state, companies, timings, lever_rows).to_json()
-    path, stored = store.write_cell(Path(cfg.results_dir), key, record, table, force=bool(cfg.force),
-                                    tables={LEVER_ROWS: lever_rows} if len(lever_rows) else None)
+    tables = {LEVER_ROWS: lever_rows} if len(lever_rows) else None
+    for _ in range(2):  # a second time only if the record found in place was damaged (now set aside)
+        path, stored = store.write_cell(Path(cfg.results_dir), key, record, table, force=bool(cfg.force), tables=tables)
+        kept = record if stored else store.load_cell(path)
+        if kept is not None:
+            break
     if not stored:
         log(f"cell {key} was stored by another job meanwhile; kept that record")
-        record = store.read_record(path)
-    return CellOutcome(key, path, record, ran=True)
+    return CellOutcome(key, path, kept, ran=True)

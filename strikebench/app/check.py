@@ -60,7 +60,7 @@ def _check_cell(cfg, config: dict, on_this_machine: bool, data_checked: set) -> 
     """:func:`preflight`, with its data part once per dataset, split, strike and seed (the model
     and trainer do not change what the levers leave each company)."""
     from strikebench.app.cell import device_of, preflight
-    from strikebench.config.validate import validate
+    from strikebench.app.validate import validate
 
     progress.progress_mode(cfg)
     data_key = json.dumps([config[k] for k in ("dataset", "data_root", "split", "strike", "seed")]

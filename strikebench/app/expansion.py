@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import re
 
 from hydra._internal.config_loader_impl import ConfigLoaderImpl
@@ -33,6 +34,7 @@ from omegaconf.errors import OmegaConfBaseException
 from strikebench.app.sweep import _first_line, compose_cell, config_repository
 from strikebench.config.plain import to_plain
 from strikebench.errors import ConfigError
+from strikebench.results.study import DATASET_CHECKSUM
 
 SCALARS = (str, int, float, bool, type(None))
 WORD = re.compile(r"[A-Za-z_][\w-]*")
@@ -50,7 +52,7 @@ class _Combination:
 
     @functools.cached_property
     def resolved(self) -> dict:
-        return resolved_config(self.config)
+        return plain_config(self.config)
 
     def path_of(self, override) -> list[str] | None:
         """Where a plain value may be set directly for ``override``; None where Hydra must apply it."""
@@ -90,18 +92,29 @@ class Composer:
         self._parsed: dict[str, object] = {}
         self._is_group: dict[str, bool] = {}
         self._combinations: dict[tuple[str, ...], _Combination] = {}
+        self._checksums: dict[str, str] = {}
 
     def resolved(self, overrides: list[str]) -> dict:
-        """The cell's resolved config as plain values, without the hydra node (what the key hashes).
+        """The cell's :func:`resolved_config` (what its key hashes); the dataset's checksum is
+        computed once per dataset and data root.
 
         Shares unchanged parts with other cells: read it, do not change it."""
         combination, values = self._fast_route(overrides)
         if combination is None:
-            return resolved_config(self.config(overrides))
-        plain = combination.resolved
-        for path, value in values:
-            plain = _with_value(plain, path, value)
-        return plain
+            plain = plain_config(self.config(overrides))
+        else:
+            plain = combination.resolved
+            for path, value in values:
+                plain = _with_value(plain, path, value)
+        return {**plain, DATASET_CHECKSUM: self._checksum(plain)}
+
+    def _checksum(self, plain: dict) -> str:
+        from strikebench.data.content_checksum import dataset_checksum
+
+        key = json.dumps([plain["dataset"], plain.get("data_root")], sort_keys=True, default=str)
+        if key not in self._checksums:
+            self._checksums[key] = dataset_checksum(plain["dataset"], plain.get("data_root"))
+        return self._checksums[key]
 
     def config(self, overrides: list[str], shared: bool = False):
         """The cell's config (a DictConfig), as ``compose_cell(overrides)`` gives it.
@@ -176,8 +189,19 @@ class Composer:
         return self._is_group[key] and not isinstance(override.value(), dict)
 
 
-def resolved_config(config) -> dict:
-    """The cell's config as plain values, without Hydra's own node: what the cell key hashes."""
+def resolved_config(cfg) -> dict:
+    """The cell's config as plain values, without Hydra's own node, with the dataset's content
+    checksum (``dataset_checksum``, computed from the files now): what the cell key hashes, so
+    changed data never reuses a record and the same files anywhere give the same key."""
+    from strikebench.data.content_checksum import dataset_checksum  # reads pandas: not for `status`
+
+    container = plain_config(cfg)
+    container[DATASET_CHECKSUM] = dataset_checksum(container["dataset"], container.get("data_root"))
+    return container
+
+
+def plain_config(config) -> dict:
+    """A config as plain values with its interpolations resolved, without Hydra's own node."""
     container = to_plain(config)
     container.pop("hydra", None)
     return container

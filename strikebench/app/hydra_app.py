@@ -41,11 +41,6 @@ def headline(record: CellRecord, metric: str, company: str = "incumbent", view: 
     return f"{metric} " + ", ".join(shown)
 
 
-def _record_failure(cfg, exc: Exception) -> None:
-    """For ``strikebench status``: the cell's key, its overrides and the error."""
-    record_failure(cfg.results_dir, cell_key(resolved_config(cfg)), " ".join(HydraConfig.get().overrides.task), exc)
-
-
 @hydra.main(config_path=CONF_SOURCE, config_name="config", version_base="1.3")
 def app(cfg: DictConfig) -> None:
     # the stages (torch, Lightning, RecBole) only when a cell runs: --help and -sc start at once
@@ -54,21 +49,30 @@ def app(cfg: DictConfig) -> None:
     from strikebench.training.distributed import is_rank_zero
 
     started = time.perf_counter()
+    try:
+        key = cell_key(resolved_config(cfg))  # hashes the data files: absent ones stop here
+    except StrikebenchError as exc:
+        print(f"strikebench: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    description = " ".join(HydraConfig.get().overrides.task)
     cfg.trainer.progress_bar = progress.progress_mode(cfg)  # auto -> on a terminal only (not in the key)
     try:
         outcome = run_cell(cfg, log=lambda m: print(f"  {m}"))
     except StrikebenchError as exc:
         if is_rank_zero():
-            _record_failure(cfg, exc)
+            record_failure(cfg.results_dir, key, description, exc)
         print(f"strikebench: error: {exc}", file=sys.stderr)
         sys.exit(2)
     except Exception as exc:  # noqa: BLE001 - recorded for `strikebench status`, then re-raised
         if is_rank_zero():
-            _record_failure(cfg, exc)
+            record_failure(cfg.results_dir, key, description, exc)
         raise
+    if outcome.running_elsewhere:  # another job trains it and stores its record (lock=skip)
+        print(f"[running elsewhere] {_describe(cfg)}: held by {outcome.running_elsewhere}; skipped")
+        return
     if outcome.record is None:  # a data-parallel worker: rank 0 reports the cell
         return
-    clear_failure(cfg.results_dir, outcome.key)
+    clear_failure(cfg.results_dir, key)
     output_dir = Path(HydraConfig.get().runtime.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / CELL_MARKER).write_text(json.dumps({"key": outcome.key, "path": str(outcome.path)}))

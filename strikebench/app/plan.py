@@ -16,14 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from strikebench.app import estimate
+from strikebench.app.cell_lock import is_held
 from strikebench.app.expansion import Composer
 from strikebench.app.progress import duration
 from strikebench.app.sweep import expand
 from strikebench.errors import StrikebenchError
-from strikebench.results import failures, store
+from strikebench.results import corrupt, failures, store
 from strikebench.results.keys import cell_key
 
 SWEEPS = "sweeps"
+WORK = ".work"  # the default work_dir under results_dir, where running cells hold their lock
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,14 @@ def _write_cells(cells: list[PlannedCell], path: Path) -> None:
         print(f"every cell is done: {path} is empty, nothing to submit")
 
 
+def running_cells(results_dir) -> set[str]:
+    """Keys of the cells a live process holds the lock of, under the default work_dir."""
+    work = Path(results_dir) / WORK
+    if not work.is_dir():
+        return set()
+    return {p.name for p in work.iterdir() if p.is_dir() and is_held(p)}
+
+
 def status_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="strikebench status", description="Cells done, failed and missing in a results directory.")
     parser.add_argument("results_dir", type=Path)
@@ -130,14 +140,21 @@ def status_main(argv: list[str]) -> int:
     if not args.results_dir.is_dir():
         raise StrikebenchError(f"no results directory {args.results_dir}")
     done = {r["cell_key"] for r in store.iter_records(args.results_dir)}
-    failed = {k: v for k, v in failures.read_failures(args.results_dir).items() if k not in done}
+    running = running_cells(args.results_dir) - done
+    failed = {k: v for k, v in failures.read_failures(args.results_dir).items() if k not in done | running}
     planned = {}
     for sweep in sorted((args.results_dir / SWEEPS).glob("*.json")):
         for cell in json.loads(sweep.read_text()):
             planned[cell["key"]] = cell["cell"]
-    missing = {k: c for k, c in planned.items() if k not in done and k not in failed}
-    print(f"{args.results_dir}: {len(done)} done, {len(failed)} failed, {len(missing)} missing"
+    missing = {k: c for k, c in planned.items() if k not in done | running and k not in failed}
+    set_aside = corrupt.set_aside_entries(args.results_dir)
+    print(f"{args.results_dir}: {len(done)} done, {len(running)} running, {len(failed)} failed, {len(missing)} missing"
+          + (f", {len(set_aside)} set aside as corrupt" if set_aside else "")
           + ("" if planned else " (no sweep plan saved here: missing cells are unknown)"))
+    for key in sorted(running):
+        print(f"\nrunning {key}: {planned.get(key, '(not in a saved sweep plan)')}")
+    for name, reason in set_aside:
+        print(f"\ncorrupt {name} (in {corrupt.corrupt_dir(args.results_dir) / name}; its cell runs again)\n  {reason}")
     for key, entry in failed.items():
         print(f"\nfailed {key}: {entry['cell']}\n  {entry['error']}")
         for line in entry["last_lines"][-5:]:

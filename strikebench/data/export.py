@@ -8,9 +8,7 @@ for (the company view): plain RecBole has no popularity fallback for the others.
 """
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +16,7 @@ import pandas as pd
 import yaml
 
 from strikebench.errors import ConfigError, StrikebenchError
+from strikebench.results.atomic import new_temporary_dir, publish_directory
 
 PARTS = ("train", "valid", "test")
 
@@ -67,17 +66,15 @@ def write_export(tables: dict, out_dir: Path, name: str, participants: list[str]
     final = Path(out_dir) / name
     if final.exists() and not overwrite:
         raise StrikebenchError(f"{final} exists; pass --overwrite to replace it")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=final.parent))
+    tmp = new_temporary_dir(final)
     try:
         for part, table in tables.items():
             table.to_csv(tmp / f"{name}.{part}.inter", sep="\t", index=False)
         with open(tmp / f"{name}.yaml", "w") as fh:
             yaml.safe_dump(recbole_settings(name, final.parent, tables), fh, sort_keys=False)
         (tmp / "participants.txt").write_text("".join(f"{u}\n" for u in participants))
-        if final.exists():
-            shutil.rmtree(final)
-        os.rename(tmp, final)
+        if not publish_directory(tmp, final, replace=overwrite):  # another export got there first
+            raise StrikebenchError(f"{final} exists; pass --overwrite to replace it")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return final

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +33,6 @@ class InteractionData:
     item_tokens: np.ndarray
     user_features: pd.DataFrame | None = None  # indexed by internal user id, token values
     item_features: pd.DataFrame | None = None
-    _cache: dict = field(default_factory=dict, repr=False)
 
     @property
     def n_users(self) -> int:
@@ -54,7 +53,7 @@ def load_interactions(name: str, data_dir: Path, recbole_settings: dict, model: 
     ``model`` only chooses RecBole's dataset class. The shared dataset is always loaded as a
     general one (cells of every model reuse it); sequential models get RecBole's
     ``SequentialDataset``, augmented from each company's own training rows, in
-    ``strikebench.training.recbole_bridge.sequential_dataset``.
+    ``strikebench.training.sequences.sequential_dataset``.
     """
     compat.apply()
     from recbole.data import create_dataset

@@ -8,14 +8,15 @@ from __future__ import annotations
 import importlib.resources
 import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
 
 import strikebench
+from strikebench.config.plain import to_plain
 from strikebench.errors import ConfigError, DataError
+from strikebench.results.atomic import new_temporary_dir, publish_directory
 
 SOURCES = ("bundled", "download", "manual", "synthetic")
 ARCHIVES = ("zip", "tar.gz", None)
@@ -55,13 +56,7 @@ def as_config(dataset) -> dict:
     """A plain, validated dict from a name, a mapping or an OmegaConf DictConfig."""
     if isinstance(dataset, str):
         return load_config(dataset)
-    try:
-        from omegaconf import DictConfig, OmegaConf
-
-        if isinstance(dataset, DictConfig):
-            dataset = OmegaConf.to_container(dataset, resolve=True)
-    except ImportError:  # omegaconf is only needed for Hydra configs
-        pass
+    dataset = to_plain(dataset)
     if not isinstance(dataset, Mapping):
         raise ConfigError("dataset", f"expected a name or a mapping, got {type(dataset).__name__}")
     return validate_config(dict(dataset))
@@ -94,6 +89,12 @@ def validate_config(cfg: dict, where: str = "dataset") -> dict:
     if not isinstance(recbole, Mapping) or "inter" not in (recbole.get("load_col") or {}):
         raise ConfigError("dataset.recbole.load_col", "must list the inter columns to load")
     return cfg
+
+
+def check_source(dataset_cfg) -> None:
+    """The cell's ``dataset.source`` is one the registry knows, before anything is read."""
+    if dataset_cfg.get("source") not in SOURCES:
+        raise ConfigError("dataset.source", f"unknown source {dataset_cfg.get('source')!r}", ", ".join(SOURCES))
 
 
 def bundled_dir(name: str) -> Path:
@@ -145,17 +146,14 @@ def _generate_once(cfg: dict, path: Path) -> None:
     from strikebench.datasets.synthetic import generate
 
     final = path.parent  # <data_root>/synthetic-<hash>
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=final.parent))
-    os.chmod(tmp, 0o755)  # mkdtemp makes it private; the data root may be shared
+    tmp = new_temporary_dir(final)
+    inter = f"{cfg['name']}.inter"
     try:
         generate(dict(cfg["synthetic"]), tmp / path.name, cfg["name"])
-        try:
-            os.rename(tmp, final)
+        try:  # first rename wins: another job generating the same parameters made the same files
+            publish_directory(tmp, final, complete=lambda folder: (folder / path.name / inter).is_file())
         except OSError as exc:
-            if not (path / f"{cfg['name']}.inter").is_file():  # not a concurrent winner: real error
-                raise DataError(f"cannot put generated data in {final} ({exc}); "
-                                f"remove {final} and retry") from exc
+            raise DataError(f"cannot put generated data in {final} ({exc}); remove {final} and retry") from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -42,14 +42,17 @@ class EvalContext:
 
     @classmethod
     def for_company(cls, data, train_rows, eval_pairs, ks, metrics=METRICS, device="cpu",
-                    history_rows=None) -> "EvalContext":
+                    history_rows=None, also_masked=None) -> "EvalContext":
         """A company judged on ``eval_pairs`` (users, items): it learnt from ``data``'s
         ``train_rows`` (its popularity and which users it knows) and never recommends a user the
-        items of ``history_rows`` (default: ``train_rows``). ``data`` holds the items as the
-        company holds them (poisoned rows point at their new items)."""
+        items of ``history_rows`` (default: ``train_rows``) nor the (users, items) pairs of
+        ``also_masked`` (``eval.mask=user``: each user's true train + valid history). ``data``
+        holds the items as the company holds them (poisoned rows point at their new items)."""
         history_rows = train_rows if history_rows is None else history_rows
-        return cls.build(data.n_users, data.n_items, eval_pairs=eval_pairs,
-                         history_pairs=(data.user[history_rows], data.item[history_rows]),
+        users, items = data.user[history_rows], data.item[history_rows]
+        if also_masked is not None:
+            users, items = np.concatenate([users, also_masked[0]]), np.concatenate([items, also_masked[1]])
+        return cls.build(data.n_users, data.n_items, eval_pairs=eval_pairs, history_pairs=(users, items),
                          train_items=data.item[train_rows], train_users=data.user[train_rows],
                          ks=ks, metrics=metrics, device=device)
 

@@ -17,12 +17,15 @@ class UserItems:
 
     @classmethod
     def from_pairs(cls, users: np.ndarray, items: np.ndarray, n_users: int, n_items: int, device="cpu") -> "UserItems":
-        order = np.lexsort((items, users))
+        """Each user's set of items: a pair given twice (a duplicated row) counts once, as in
+        RecBole's full-sort evaluation, whose positives are a set per user."""
+        pairs = np.unique(np.asarray(users, dtype=np.int64) * n_items + np.asarray(items, dtype=np.int64))
+        users, items = np.divmod(pairs, n_items)
         counts = np.bincount(users, minlength=n_users)
         indptr = np.concatenate([[0], np.cumsum(counts)])
         return cls(
             torch.as_tensor(indptr, dtype=torch.long, device=device),
-            torch.as_tensor(items[order], dtype=torch.long, device=device),
+            torch.as_tensor(items, dtype=torch.long, device=device),
             n_items,
         )
 

@@ -17,8 +17,9 @@ class SweepSummary(Callback):
         records = []
         for marker in sorted(sweep_dir.glob("*/cell.json")):
             path = Path(json.loads(marker.read_text())["path"])
-            if (path / store.RECORD).is_file():
-                records.append((store.read_record(path), path))
+            record = store.load_cell(path)  # None if missing or damaged (then set aside)
+            if record is not None:
+                records.append((record, path))
         if not records:
             print("strikebench: no cell of this sweep finished; nothing to summarise")
             return

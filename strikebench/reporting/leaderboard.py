@@ -27,18 +27,19 @@ from strikebench.analysis.aggregate import is_full_data, sign_of, t_interval
 from strikebench.analysis.robustness import degradation_auc, loss_share_at, per_user_loss_share
 from strikebench.reporting.formatting import MISSING, estimate, participation, pvalue
 from strikebench.reporting.load import Results, load_results, metric_of
+from strikebench.reporting import tolerances
 from strikebench.reporting.manifest import build_manifest, write_manifest
 from strikebench.reporting.settings import analysis_settings
 
 BOARD = ["dataset", "lever", "selector"]
+NEXT = ("vs", "test_p", "n_pairs", "mean_difference", "t_pvalue", "wilcoxon_pvalue")  # the paired test's columns
 _TOL = 1e-9
 
 
-def _scope(results: Results, settings: dict, metric: str) -> pd.DataFrame:
-    t = results.table
+def _scope(table: pd.DataFrame, settings: dict, metric: str) -> pd.DataFrame:
     lb = settings["leaderboard"]
-    return t[(t["company"] == "incumbent") & (t["view"] == lb["view"]) & (t["group"] == lb["group"])
-             & (t["metric"] == metric)]
+    return table[(table["company"] == "incumbent") & (table["view"] == lb["view"]) & (table["group"] == lb["group"])
+                 & (table["metric"] == metric)]
 
 
 def _full_data(scope: pd.DataFrame) -> pd.DataFrame:
@@ -112,11 +113,17 @@ def _neighbour_tests(results: Results, scope: pd.DataFrame, ranked: pd.DataFrame
 
 def leaderboard_table(results: Results, settings: dict) -> pd.DataFrame:
     """The leaderboard with numbers (one row per dataset, lever, selector and model)."""
-    metric = metric_of(results.table, settings["metric"])
+    return add_neighbour_tests(ranking_table(results.table, settings), results, settings)
+
+
+def ranking_table(table: pd.DataFrame, settings: dict) -> pd.DataFrame:
+    """The leaderboard without its paired tests: what the cells' mean values decide (the ranking,
+    loss shares, thresholds, AUC, full-data accuracy). ``verify`` recomputes it from a manifest."""
+    metric = metric_of(table, settings["metric"])
     lb = settings["leaderboard"]
     p = float(lb["participation"])
-    scope = _scope(results, settings, metric)
-    competitor_levers = set(results.table.loc[results.table["company"] == "competitor", "lever"])
+    scope = _scope(table, settings, metric)
+    competitor_levers = set(table.loc[table["company"] == "competitor", "lever"])
     options = LossShareOptions(reference_model=settings["reference_model"], confidence=settings["confidence"])
     at_p = loss_share_at(scope, p, options)
     thresholds = participation_thresholds(scope, levels=[lb["loss_level"]], options=options)
@@ -136,10 +143,6 @@ def leaderboard_table(results: Results, settings: dict) -> pd.DataFrame:
         rows = rows.sort_values(["loss_share", "model"], na_position="last", kind="mergesort").reset_index(drop=True)
         rows["rank"] = pd.array(np.where(rows["loss_share"].notna(), np.arange(1, len(rows) + 1), 0), dtype="Int64")
         rows.loc[rows["loss_share"].isna(), "rank"] = pd.NA
-        tests = _neighbour_tests(results, scope, rows, board, metric, p, settings)
-        for key in ("vs", "test_p", "n_pairs", "mean_difference", "t_pvalue", "wilcoxon_pvalue"):
-            rows[f"next_{key}"] = [tests.get(m, {}).get(key, np.nan) for m in rows["model"]]
-        rows["next_reason"] = [tests.get(m, {}).get("reason", "") for m in rows["model"]]
         boards.append(rows)
     if not boards:
         from strikebench.errors import StrikebenchError
@@ -149,6 +152,30 @@ def leaderboard_table(results: Results, settings: dict) -> pd.DataFrame:
     front = ["dataset", "lever", "selector", "metric", "rank", "model", "family", "at_participation", "loss_share",
              "ci_low", "ci_high", "n_seeds", "interpolated", "loss_share_reason"]
     return out[front + [c for c in out.columns if c not in front and c not in ("company", "view", "group")]]
+
+
+def add_neighbour_tests(ranking: pd.DataFrame, results: Results, settings: dict) -> pd.DataFrame:
+    """``ranking`` with each model's paired test against the next one down (``next_*`` columns)."""
+    metric = metric_of(results.table, settings["metric"])
+    scope = _scope(results.table, settings, metric)
+    p = float(settings["leaderboard"]["participation"])
+    parts = []
+    for board, rows in ranking.groupby(BOARD, sort=False):
+        tests = _neighbour_tests(results, scope, rows, board, metric, p, settings)
+        rows = rows.copy()
+        for key in NEXT:
+            rows[f"next_{key}"] = [tests.get(m, {}).get(key, np.nan) for m in rows["model"]]
+        rows["next_reason"] = [tests.get(m, {}).get("reason", "") for m in rows["model"]]
+        parts.append(rows)
+    return pd.concat(parts, ignore_index=True)
+
+
+def read_board(path) -> pd.DataFrame:
+    """A written ``leaderboard.csv`` as :func:`markdown` reads it (empty reasons are "", not NaN)."""
+    board = pd.read_csv(path)
+    reasons = [c for c in board.columns if c.endswith("reason")]
+    board[reasons] = board[reasons].astype(object).where(board[reasons].notna(), "")
+    return board
 
 
 def markdown(board: pd.DataFrame, settings: dict) -> str:
@@ -199,8 +226,10 @@ def write_leaderboard(results_dir, out_dir=None, metric: str | None = None, part
              "manifest": out_dir / "manifest.json"}
     board.to_csv(paths["csv"], index=False)
     paths["markdown"].write_text(markdown(board, settings), encoding="utf-8")
-    manifest = build_manifest(results.records, settings["verify"],
-                              {"csv": paths["csv"].name, "markdown": paths["markdown"].name})
+    models = {r["config"]["model"]["name"] for r in results.records}
+    deterministic = {m: tolerances.model_kind(m) == tolerances.DETERMINISTIC for m in models}
+    manifest = build_manifest(results.records, deterministic, tolerances.TOLERANCES, settings,
+                              {"csv": paths["csv"], "markdown": paths["markdown"]})
     write_manifest(manifest, paths["manifest"])
     log(f"leaderboard: {paths['markdown']} ({len(board)} rows, {len(manifest['cells'])} cells in the manifest)")
     return paths

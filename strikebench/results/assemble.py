@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from strikebench.results.record import CellRecord, CompanyResult, metrics_from_json
+from strikebench.results.study import describe_study
 from strikebench.results.versions import software_versions
 from strikebench.results.vocabulary import GROUPS, VIEWS
 
@@ -79,10 +80,12 @@ def lever_rows_table(state, data) -> pd.DataFrame:
 def build_record(key: str, config: dict, data, state, companies: dict[str, CompanyResult], timings: dict,
                  lever_rows: pd.DataFrame | None = None) -> CellRecord:
     participants = state.participants
+    count = int(len(participants.users))
     n_rows = 0 if lever_rows is None else int(len(lever_rows))
     return CellRecord(
         cell_key=key,
         created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        study=describe_study(config),
         config=config,
         dataset={
             "name": data.name,
@@ -95,7 +98,8 @@ def build_record(key: str, config: dict, data, state, companies: dict[str, Compa
             "group": participants.group,
             "group_size": participants.group_size,
             "participation": participants.participation,
-            "count": int(len(participants.users)),
+            "count": count,
+            "realised_participation": count / participants.group_size if participants.group_size else 0.0,
             "seed": participants.seed,
             "users": [str(t) for t in data.user_tokens[participants.users]],
         },

@@ -4,8 +4,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-# Output paths, device, logging, launching and resume/force do not change what a cell measures.
-EXCLUDED_TOP = ("results_dir", "data_root", "data_cache", "work_dir", "logger", "resume", "force", "hydra")
+# Output paths, device, logging, launching and resume/force/lock do not change what a cell measures.
+EXCLUDED_TOP = ("results_dir", "data_root", "data_cache", "work_dir", "logger", "resume", "force", "lock", "hydra")
 # Trainer options added later, at the value that reproduces what came before them.
 TRAINER_DEFAULTS_BEFORE_OPTIONS = {("data_path", "recbole"), ("strategy", "auto")}
 OPTIONAL_EVAL = ("sampled_negatives", "rating_metrics")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator, NamedTuple
 
+from strikebench.results.study import study_of_old_record
 from strikebench.results.vocabulary import GROUPS, VIEWS
 
 SCHEMA_VERSION = 1
@@ -108,7 +109,7 @@ class MetricRow(NamedTuple):
 
 
 # Top-level fields in the order record.json writes them; any other key is kept in ``extra``.
-_FIELDS = ("schema_version", "cell_key", "created_at", "config", "dataset", "participants", "levers",
+_FIELDS = ("schema_version", "cell_key", "created_at", "study", "config", "dataset", "participants", "levers",
            "changes_by_company", "lever_rows", "companies", "timings", "versions")
 
 
@@ -119,6 +120,7 @@ class CellRecord:
     dataset: dict  # name, sizes and split sizes
     participants: dict  # group, participation, seed, count and the user tokens
     companies: dict[str, CompanyResult]
+    study: dict | None = None  # id, dataset (name, checksum, filtering), split, evaluation
     levers: list = field(default_factory=list)  # per lever, in order: its settings, company, counts
     timings: dict = field(default_factory=dict)  # seconds per stage, and "total"
     versions: dict = field(default_factory=dict)
@@ -132,6 +134,8 @@ class CellRecord:
     def from_json(cls, record: dict) -> "CellRecord":
         known = {k: record[k] for k in _FIELDS if k in record}
         known["companies"] = {name: CompanyResult.from_json(c) for name, c in record["companies"].items()}
+        if "study" not in known:  # a record from before studies: described from its config, with a note
+            known["study"] = study_of_old_record(record["config"])
         return cls(**known, extra={k: v for k, v in record.items() if k not in _FIELDS})
 
     @classmethod

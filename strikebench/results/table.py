@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from strikebench.results.record import CellRecord
+from strikebench.results.study import history_mask
 
 # Lever settings that are plumbing, not part of what the lever does.
 _LEVER_PLUMBING = ("name", "company", "levers", "from_company", "to_company")
@@ -26,11 +27,20 @@ def selector_label(record: CellRecord | dict) -> str:
     return name if name == "random" or not group else f"{name}:{group}"
 
 
+def realised_participation(participants: dict) -> float:
+    """The share that acted: participants / group size (p = 0.0001 on ML-100K rounds to 1 of 943)."""
+    size = int(participants.get("group_size") or 0)
+    return int(participants.get("count") or 0) / size if size else 0.0
+
+
 def record_keys(record: CellRecord | dict) -> dict:
+    """The results-table keys of a record, then the cell key and what describes the cell beyond its
+    keys: the realised participation and the history mask (part of the study)."""
     record = CellRecord.of(record)
     config = record.config
     strike = config["strike"]
     return {
+        "study": record.study["id"],
         "dataset": record.dataset["name"],
         "model": config["model"]["name"],
         "family": config["model"].get("family"),
@@ -39,6 +49,8 @@ def record_keys(record: CellRecord | dict) -> dict:
         "participation": float(strike["participation"]),
         "seed": int(config["seed"]),
         "cell_key": record.cell_key,
+        "realised_participation": realised_participation(record.participants),
+        "mask": history_mask(config),
     }
 
 
@@ -50,6 +62,6 @@ def records_to_table(records) -> pd.DataFrame:
     for record in map(CellRecord.of, records):
         keys = record_keys(record)
         rows += [{**keys, **row._asdict()} for row in record.metric_rows(applicable_only=True)]
-    columns = ["dataset", "model", "family", "lever", "selector", "company", "view", "participation",
-               "seed", "group", "metric", "value", "n_users", "cell_key"]
+    columns = ["study", "dataset", "model", "family", "lever", "selector", "company", "view", "participation",
+               "seed", "group", "metric", "value", "n_users", "cell_key", "realised_participation", "mask"]
     return pd.DataFrame(rows, columns=columns)

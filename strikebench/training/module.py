@@ -1,14 +1,17 @@
 """A LightningModule around any RecBole general or sequential recommender."""
 from __future__ import annotations
 
+from typing import Callable
+
 import lightning as L
 import torch
 
-from strikebench.evaluation.evaluator import evaluate_batch
+from strikebench.training.scoring import ScoreFn
 
 
 class RecBoleModule(L.LightningModule):
-    """Trains with ``model.calculate_loss``; validates NDCG@k on the company's valid set.
+    """Trains with ``model.calculate_loss``; validates with ``valid_metric(score_fn)``, the monitored
+    metric (e.g. NDCG@10) on the company's valid set, once per validation epoch.
 
     One epoch does what one epoch of RecBole's trainer for the model does: one pass with one
     Adam optimiser over all parameters, or, for models with several ``phases`` (RecVAE), each
@@ -22,20 +25,19 @@ class RecBoleModule(L.LightningModule):
     checkpoint and restores them with it, and so does this module.
     """
 
-    def __init__(self, model, score_fn, valid_context, learning_rate: float, weight_decay: float,
-                 trainable: bool, monitor: str, phases=None):
+    def __init__(self, model, score_fn: ScoreFn, valid_metric: Callable[[ScoreFn], float] | None,
+                 learning_rate: float, weight_decay: float, trainable: bool, monitor: str, phases=None):
         super().__init__()
         self.model = model
         self.score_fn = score_fn
-        self.valid_context = valid_context
+        self.valid_metric = valid_metric
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.trainable = trainable
         self.monitor = monitor
         self.phases = list(phases or [])
         self.automatic_optimization = trainable and len(self.phases) <= 1
-        self._valid_sum = 0.0
-        self._valid_users = 0
+        self._valid_value = None
         self._phase = None
 
     def on_train_epoch_start(self):
@@ -75,17 +77,13 @@ class RecBoleModule(L.LightningModule):
             loss = sum(loss)
         return loss
 
-    def validation_step(self, users, batch_idx):
-        (users,) = users
-        values = evaluate_batch(self.score_fn, users, self.valid_context)
-        metric = values[self.monitor.split("/", 1)[1]]
-        self._valid_sum += float(metric.sum())
-        self._valid_users += len(users)
+    def validation_step(self, batch, batch_idx):
+        # The validation loader holds one batch: it only starts the pass (the model in eval
+        # mode, no gradients); the metric scores every valid user itself.
+        self._valid_value = self.valid_metric(self.score_fn)
 
     def on_validation_epoch_end(self):
-        value = self._valid_sum / max(self._valid_users, 1)
-        self._valid_sum, self._valid_users = 0.0, 0
-        self.log(self.monitor, value, prog_bar=True, sync_dist=True)
+        self.log(self.monitor, self._valid_value, prog_bar=True, sync_dist=True)
 
     def on_save_checkpoint(self, checkpoint):
         checkpoint["recbole_other_parameter"] = {

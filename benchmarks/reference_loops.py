@@ -1,4 +1,4 @@
-"""Reference training loops without Lightning, for the benchmarks.
+"""Reference training loops without Lightning, for the benchmarks (not part of the package).
 
 - ``train_epoch``: a RecBole model fed by a fast loader, plain PyTorch (what Lightning adds on
   top of this is its per-step overhead).

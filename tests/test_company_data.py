@@ -1,4 +1,5 @@
-"""recbole_bridge.company_dataset gives the Dataset RecBole's own row indexing gives."""
+"""A company's copies of the shared data: company_dataset gives the Dataset RecBole's own row
+indexing gives, and company_data points exactly the poisoned rows at their new items."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from strikebench.training import recbole_bridge as bridge
+from strikebench.training.company_data import company_data, company_dataset
 
 
 def recbole_company_dataset(data, rows):
@@ -50,7 +51,7 @@ def test_company_dataset_equals_recbole_indexing(tiny_data, pick):
             "all_reversed": np.arange(n)[::-1],
             "one": np.array([n - 2]),
             "none": np.zeros(0, dtype=np.int64)}[pick]
-    ours = bridge.company_dataset(data, rows)
+    ours = company_dataset(data, rows)
     theirs = recbole_company_dataset(data, rows)
     assert ours.inter_feat["item_list"].shape == (len(rows), 5)
     assert_same_dataset(ours, theirs, data.recbole_dataset)
@@ -61,5 +62,22 @@ def test_company_dataset_equals_recbole_indexing(tiny_data, pick):
 def test_company_dataset_equals_recbole_indexing_on_ml100k(ml100k):
     data, split = ml100k
     rows = np.random.default_rng(1).permutation(np.concatenate([split.train, split.valid]))[: len(split.train)]
-    assert_same_dataset(bridge.company_dataset(data, rows), recbole_company_dataset(data, rows),
+    assert_same_dataset(company_dataset(data, rows), recbole_company_dataset(data, rows),
                         data.recbole_dataset)
+
+
+def test_company_data_rewrites_exactly_the_poisoned_rows(tiny_data):
+    data = tiny_data
+    assert company_data(data, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)) is data  # no rewrites
+    rows, new_items = np.array([3, 17, 42]), np.array([5, 1, 9])
+    before = data.item.copy()
+    held = company_data(data, rows, new_items)
+    iid = data.recbole_dataset.iid_field
+    expected = before.copy()
+    expected[rows] = new_items
+    assert held.item.tolist() == expected.tolist()
+    assert held.recbole_dataset.inter_feat[iid].tolist() == expected.tolist()  # RecBole's table too
+    assert held.user is data.user and len(held) == len(data)
+    # The shared data is untouched, in the arrays and in RecBole's table.
+    assert data.item.tolist() == before.tolist()
+    assert data.recbole_dataset.inter_feat[iid].tolist() == before.tolist()

@@ -1,0 +1,30 @@
+"""Check a cell's config before anything is loaded or trained, naming the field at fault.
+
+Each stage owns the checks of its own section, beside its code; this only calls them, in
+order, so that one rule lives in one place. It sits in the app layer because it asks every stage.
+"""
+from __future__ import annotations
+
+from strikebench.config.paths import config_options
+from strikebench.data.split import validate_split_config
+from strikebench.datasets.registry import check_source
+from strikebench.errors import ConfigError
+from strikebench.evaluation.check import check_eval
+from strikebench.extras import require
+from strikebench.levers.build import check_strike_config
+from strikebench.levers.participants import check_participation
+from strikebench.training.check import check_model, check_trainer
+
+
+def validate(cfg) -> None:
+    check_participation(cfg.strike.get("participation"))  # first, as it always was
+    check_model(cfg.model, cfg.split, config_options("model"))
+    check_strike_config(cfg.strike, cfg.split)  # selector and lever fields, before any data is loaded
+    check_source(cfg.dataset)
+    validate_split_config(cfg.split)
+    check_eval(cfg.eval, cfg.trainer.monitor, bool(cfg.dataset.get("has_ratings", True)))
+    if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool):
+        raise ConfigError("seed", f"must be an integer, got {cfg.seed!r}")
+    check_trainer(cfg.trainer, cfg.model)
+    if cfg.get("logger") is not None and cfg.logger.get("name") == "wandb":
+        require("wandb", "logger=wandb")
