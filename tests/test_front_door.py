@@ -56,7 +56,7 @@ def test_plan_and_status_start_without_torch(tmp_path):
     for run in (status, plan):
         assert run.returncode == 0, run.stderr[-2000:]
         assert not imported(run.stderr) & set(HEAVY)
-    assert "0 done, 0 failed, 0 missing" in status.stdout
+    assert "0 done, 0 running, 0 failed, 0 missing" in status.stdout
     assert "2 cells, 0 done, 2 missing" in plan.stdout
 
 
@@ -193,5 +193,5 @@ def test_a_cell_that_fails_while_running_is_recorded_for_status(tmp_path, monkey
     assert "the company's data went missing" in capsys.readouterr().err
     assert main(["status", str(results)]) == 0
     out = capsys.readouterr().out
-    assert "0 done, 1 failed" in out
+    assert "0 done, 0 running, 1 failed" in out
     assert f"model=pop strike.participation=0.1 results_dir={results}" in out and "went missing" in out

@@ -3,22 +3,28 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
+
 from strikebench.app import estimate
 from strikebench.app.cli import main
 from strikebench.app.expansion import Composer
 from strikebench.app.plan import plan_cells
 from strikebench.results import store
 from strikebench.results.keys import cell_key
+from tests.test_record import hand_record
 
 SWEEP = ["model=pop,neumf", "strike.participation=0,0.1,0.2", "trainer=tiny"]
 
 
 def write_record(results, config: dict, seconds: float) -> str:
-    """A hand-made stored record: its config and its wall time are all the estimate reads."""
+    """A whole stored record (as test_record's hand-made one) with this config and wall time:
+    the two things the estimate reads."""
     key = cell_key(config)
+    record = {**hand_record(), "cell_key": key, "config": config, "timings": {"total": seconds}}
     folder = store.cell_dir(results, key)
     folder.mkdir(parents=True)
-    (folder / store.RECORD).write_text(json.dumps({"cell_key": key, "config": config, "timings": {"total": seconds}}))
+    (folder / store.RECORD).write_text(json.dumps(record))
+    pd.DataFrame({"company": ["incumbent"], "user": ["1"], "ndcg@10": [0.25]}).to_parquet(folder / store.PER_USER)
     return key
 
 

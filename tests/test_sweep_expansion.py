@@ -41,16 +41,17 @@ def sampled_sweep_cells():
 def test_fast_expansion_gives_hydras_configs_and_keys(source):
     cells = HAND_MADE if source == "hand_made" else sampled_sweep_cells()
     composer = Composer()
-    fast = [cell_key(composer.resolved(cell)) for cell in cells]
-    slow = [cell_key(resolved_config(compose_cell(cell))) for cell in cells]
+    hydras = [compose_cell(cell) for cell in cells]
+    fast = [composer.resolved(cell) for cell in cells]
+    slow = [resolved_config(cfg) for cfg in hydras]
     assert fast == slow
+    assert [cell_key(c) for c in fast] == [cell_key(c) for c in slow]
     if source == "sweep":
-        assert len(set(slow)) == len(cells)  # every sampled cell is another cell
-    for cell in cells:
-        expected = OmegaConf.to_container(compose_cell(cell), resolve=False)
+        assert len({cell_key(c) for c in slow}) == len(cells)  # every sampled cell is another cell
+    for cell, cfg in zip(cells, hydras):
+        expected = OmegaConf.to_container(cfg, resolve=False)
         assert OmegaConf.to_container(composer.config(cell), resolve=False) == expected
         assert OmegaConf.to_container(composer.config(cell, shared=True), resolve=False) == expected
-        assert composer.resolved(cell) == resolved_config(compose_cell(cell))
 
 
 def test_cells_that_set_different_keys_do_not_share_a_config():
@@ -92,6 +93,7 @@ def test_sweep_jobs_get_the_configs_hydras_launcher_composes():
     with config_context():
         loader = GlobalHydra.instance().hydra.config_loader
         master = loader.load_configuration("config", sweep, run_mode=RunMode.MULTIRUN)
+        str(master.hydra.sweep.dir)  # resolved before launching, as Hydra's sweeper does: ${now:} fixed
         jobs = SweepJobs(loader, master)
         for cell in cells:
             fast, hydra = jobs.load_sweep_config(master, cell), loader.load_sweep_config(master, cell)
