@@ -19,7 +19,7 @@ from strikebench.app import estimate
 from strikebench.app.cell_lock import is_held
 from strikebench.app.expansion import Composer
 from strikebench.app.progress import duration
-from strikebench.app.sweep import expand
+from strikebench.app.sweep import compose_cell, expand
 from strikebench.errors import StrikebenchError
 from strikebench.results import corrupt, failures, store
 from strikebench.results.keys import cell_key
@@ -42,6 +42,10 @@ class PlannedCell:
     @property
     def results_dir(self) -> str:
         return str(self.config["results_dir"])
+
+    def __getitem__(self, name: str):
+        """As the dict a planned cell was: ``cell["key"]``, ``cell["done"]``, ``cell["cfg"]`` ..."""
+        return compose_cell(self.overrides) if name == "cfg" else getattr(self, name)
 
     @property
     def reused(self) -> bool:
