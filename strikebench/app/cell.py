@@ -23,6 +23,7 @@ from strikebench.evaluation.evaluator import EvalContext, evaluate
 from strikebench.evaluation.validation import validation_metric
 from strikebench.levers.build import apply_strike_config
 from strikebench.results import store
+from strikebench.results.atomic import write_error
 from strikebench.results.assemble import LEVER_ROWS, build_record, lever_rows_table, trained_company
 from strikebench.results.keys import cell_key
 from strikebench.results.record import CompanyResult
@@ -68,7 +69,10 @@ def run_cell(cfg, log=print) -> CellOutcome:
         return CellOutcome(key, store.cell_dir(cfg.results_dir, key), None, ran=False,
                            running_elsewhere=lock.owner())
     with lock:  # released however this ends; a job that held it may have stored the cell meanwhile
-        return stored_outcome(cfg, key, log) or train_and_store(cfg, key, config, lock, log)
+        try:
+            return stored_outcome(cfg, key, log) or train_and_store(cfg, key, config, lock, log)
+        except OSError as exc:  # a disk that filled up or became read-only: one line naming the path
+            raise write_error(exc, exc.filename or cfg.work_dir, "a file of the cell") or exc from None
 
 
 def train_and_store(cfg, key: str, config: dict, lock: CellLock, log) -> CellOutcome:
@@ -250,7 +254,11 @@ def write_record(cfg, key, config, data, state, companies, per_user_tables, timi
     record = build_record(key, config, data, state, companies, timings, lever_rows).to_json()
     tables = {LEVER_ROWS: lever_rows} if len(lever_rows) else None
     for _ in range(2):  # a second time only if the record found in place was damaged (now set aside)
-        path, stored = store.write_cell(Path(cfg.results_dir), key, record, table, force=bool(cfg.force), tables=tables)
+        try:
+            path, stored = store.write_cell(Path(cfg.results_dir), key, record, table, force=bool(cfg.force),
+                                            tables=tables)
+        except OSError as exc:  # nothing of it stays (results/atomic.py): say where, in one line
+            raise write_error(exc, store.cell_dir(cfg.results_dir, key), "the record") or exc from None
         kept = record if stored else store.load_cell(path)
         if kept is not None:
             break

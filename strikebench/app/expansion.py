@@ -106,14 +106,14 @@ class Composer:
             plain = combination.resolved
             for path, value in values:
                 plain = _with_value(plain, path, value)
-        return {**plain, DATASET_CHECKSUM: self._checksum(plain)}
+        return _as_hashed(plain, self._checksum)
 
-    def _checksum(self, plain: dict) -> str:
+    def _checksum(self, dataset: dict, data_root) -> str:
         from strikebench.data.content_checksum import dataset_checksum
 
-        key = json.dumps([plain["dataset"], plain.get("data_root")], sort_keys=True, default=str)
+        key = json.dumps([dataset, data_root], sort_keys=True, default=str)
         if key not in self._checksums:
-            self._checksums[key] = dataset_checksum(plain["dataset"], plain.get("data_root"))
+            self._checksums[key] = dataset_checksum(dataset, data_root)
         return self._checksums[key]
 
     def config(self, overrides: list[str], shared: bool = False):
@@ -192,12 +192,22 @@ class Composer:
 def resolved_config(cfg) -> dict:
     """The cell's config as plain values, without Hydra's own node, with the dataset's content
     checksum (``dataset_checksum``, computed from the files now): what the cell key hashes, so
-    changed data never reuses a record and the same files anywhere give the same key."""
+    changed data never reuses a record and the same files anywhere give the same key. Split
+    ratios are recorded as used, normalised as RecBole does ([8, 1, 1] is [0.8, 0.1, 0.1])."""
     from strikebench.data.content_checksum import dataset_checksum  # reads pandas: not for `status`
 
-    container = plain_config(cfg)
-    container[DATASET_CHECKSUM] = dataset_checksum(container["dataset"], container.get("data_root"))
-    return container
+    return _as_hashed(plain_config(cfg), dataset_checksum)
+
+
+def _as_hashed(plain: dict, checksum) -> dict:
+    """``plain`` with its split as used and ``checksum(dataset, data_root)``; ``plain`` is kept."""
+    from strikebench.data.split import split_as_used
+
+    out = dict(plain)
+    if isinstance(out.get("split"), dict):
+        out["split"] = split_as_used(out["split"])
+    out[DATASET_CHECKSUM] = checksum(out["dataset"], out.get("data_root"))
+    return out
 
 
 def plain_config(config) -> dict:

@@ -93,6 +93,7 @@ def build_record(key: str, config: dict, data, state, companies: dict[str, Compa
             "n_items": data.n_items - 1,
             "n_interactions": len(data),
             "split": {"train": len(state.split.train), "valid": len(state.split.valid), "test": len(state.split.test)},
+            "duplicate_interactions": getattr(data, "duplicates", None),  # found, removed, rm_dup_inter
         },
         participants={
             "group": participants.group,
