@@ -15,12 +15,10 @@ import pandas as pd
 import torch
 
 from strikebench.app.cell_lock import CellLock, lock_mode
+from strikebench.app.expansion import resolved_config
 from strikebench.app.lightning_parts import callbacks_of
-from strikebench.config.plain import to_plain
 from strikebench.app.validate import validate
 from strikebench.data.cache import get_split
-from strikebench.data.content_checksum import dataset_checksum
-from strikebench.data.split import split_as_used
 from strikebench.errors import ConfigError
 from strikebench.evaluation.evaluator import EvalContext, evaluate
 from strikebench.evaluation.validation import validation_metric
@@ -31,7 +29,6 @@ from strikebench.results.assemble import (LEVER_ROWS, build_record, lever_rows_t
                                           trained_company)
 from strikebench.results.keys import cell_key
 from strikebench.results.record import CellRecord, CompanyResult
-from strikebench.results.study import DATASET_CHECKSUM
 from strikebench.tracking import NoTracking
 from strikebench.training import distributed
 from strikebench.training.company_data import company_data
@@ -124,19 +121,6 @@ def train_and_store(cfg, key: str, config: dict, lock: CellLock, log, tracking) 
     timings["total"] = time.perf_counter() - started
     return write_record(cfg, key, config, data, state, companies, per_user_tables, timings, log,
                         tracking.record_entry())
-
-
-def resolved_config(cfg) -> dict:
-    """The cell's config as plain values, without Hydra's own node, with the dataset's content
-    checksum (``dataset_checksum``, computed from the files now): what the cell key hashes, so
-    changed data never reuses a record and the same files anywhere give the same key. Split
-    ratios are recorded as used, normalised as RecBole does ([8, 1, 1] is [0.8, 0.1, 0.1])."""
-    container = to_plain(cfg)
-    container.pop("hydra", None)
-    if isinstance(container.get("split"), dict):
-        container["split"] = split_as_used(container["split"])
-    container[DATASET_CHECKSUM] = dataset_checksum(container["dataset"], container.get("data_root"))
-    return container
 
 
 def reuses_stored(cfg, key: str) -> bool:

@@ -181,7 +181,7 @@ def write_leaderboard(results_dir, out_dir=None, metric: str | None = None, part
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="strikebench leaderboard", description=__doc__.splitlines()[0],
+    parser = argparse.ArgumentParser(prog="strikebench leaderboard", description="Models ranked by robustness, per dataset and lever.",
                                      epilog="strikebench leaderboard verify MANIFEST --cells K re-runs cells.")
     parser.add_argument("results_dir", type=Path)
     parser.add_argument("--out", type=Path, default=None, help="default: RESULTS_DIR/leaderboard")

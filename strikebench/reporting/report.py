@@ -126,7 +126,7 @@ def write_report(results_dir, out_dir=None, metric: str | None = None, wandb: bo
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="strikebench report", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="strikebench report", description="Markdown and HTML report of a results directory.")
     parser.add_argument("results_dir", type=Path)
     parser.add_argument("--out", type=Path, default=None, help="default: RESULTS_DIR/report")
     parser.add_argument("--metric", default=None, help="default: conf/analysis/default.yaml (ndcg@10)")

@@ -42,7 +42,7 @@ def run_lightning(module, loader, trainer_cfg, work_dir: Path, validates: bool, 
             logger=list(loggers) if loggers else False,
             precision=trainer_cfg.get("precision"),
             enable_checkpointing=validates,
-            enable_progress_bar=bool(trainer_cfg.progress_bar),
+            enable_progress_bar=trainer_cfg.progress_bar is True,  # app.progress.progress_mode resolves auto
             enable_model_summary=False,
             num_sanity_val_steps=0,
             limit_val_batches=None if validates else 0,
