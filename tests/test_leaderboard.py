@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-from test_report_sweep import N_CELLS, tiny_results
+from test_report_sweep import N_CELLS, loss_share_by_hand, random_strike, tiny_results
 
 from strikebench.analysis.robustness import degradation_auc, loss_share_at
+from strikebench.results.per_user_table import per_user_table
 
 
 def hand_table() -> pd.DataFrame:
@@ -73,13 +74,21 @@ def test_leaderboard_ranks_models_and_writes_csv_markdown_and_manifest(sweep, tm
     assert strike.loc[best, "next_ci_low"] <= strike.loc[best, "next_mean_difference"] <= strike.loc[best, "next_ci_high"]
     # every model's real seed count, the reference model's too (it has no L, but 2 seeds)
     assert dict(strike["seeds"]) == {"Pop": 2, "ItemKNN": 2, "EASE": 2}
-    # EASE was measured up to p = 0.3 and its L(0.3) = 0.431 < 0.5
+    # EASE was measured up to p = 0.3 and its L(0.3), worked out from the per-user rows, is below 0.5
+    per_user = per_user_table(sweep)
+    ease, _, _ = loss_share_by_hand(per_user, "EASE", 0.3)
+    assert strike.loc["EASE", "loss_share"] == pytest.approx(ease, abs=1e-9) and ease < 0.5
     assert strike.loc["EASE", "p_at_level_reason"] == "not reached within p ≤ 0.3"
-    assert strike.loc["ItemKNN", "full_data"] == pytest.approx(0.2753, abs=1e-3)
+    full = random_strike(per_user)
+    full = full[(full["model"] == "ItemKNN") & (full["participation"] == 0.0)]
+    assert strike.loc["ItemKNN", "full_data"] == pytest.approx(full.groupby("seed")["ndcg@10"].mean().mean(), abs=1e-9)
     assert 0 < strike.loc["ItemKNN", "auc"] < 1
     md = (tmp_path / "leaderboard.md").read_text()
     assert "## ml-100k — strike (random)" in md and "— (reference model)" in md
-    assert "† from fewer than 3 seeds (EASE, ItemKNN, Pop)" in md and "| 2† |" in md
+    # every model of the board has 2 seeds: the note names them in the board's order (ranked first)
+    in_order = ", ".join(board.loc[(board["lever"] == "strike") & (board["selector"] == "random"), "model"])
+    assert list(strike.index[:2]) == [best, second]
+    assert f"† from fewer than 3 seeds ({in_order})" in md and "| 2† |" in md
     assert "— (p-values need at least 3 seeds (have 2))" in md and "never reached" not in md
     assert "hierarchical bootstrap (seeds, then users within seeds)" in md
     manifest = json.loads((tmp_path / "manifest.json").read_text())

@@ -7,7 +7,8 @@ import re
 import numpy as np
 import pytest
 from PIL import Image
-from test_report_sweep import tiny_results
+from scipy import stats
+from test_report_sweep import loss_share_by_hand, random_strike, tiny_results
 
 from strikebench.analysis import PairedComparison, boycott_summary, paired_test, validate_per_user_table
 from strikebench.results import store
@@ -92,7 +93,7 @@ def test_report_figures_name_what_the_lever_did(embedded):
     assert "participants (no training data left: popularity)" in bars
 
 
-def test_report_sections_and_reasons_instead_of_nan(report):
+def test_report_sections_and_reasons_instead_of_nan(sweep, report):
     md = (report / "report.md").read_text()
     for heading in (r"### strike: random participants", r"### strike: targeted \(homogeneous\) groups",
                     r"### transfer\(base_share=0\.0\): incumbent and competitor"):
@@ -104,8 +105,14 @@ def test_report_sections_and_reasons_instead_of_nan(report):
         assert caption in md, caption
     assert "— (reference model)" in md  # Pop's own loss share is undefined, and says why
     assert "attribute:gender=F" in md
-    # EASE was measured up to p = 0.3, ItemKNN up to 0.5: where a level was not reached, and how far we looked
-    assert "| EASE, all users | 0.174 [0.144, 0.204] | — (not reached within p ≤ 0.3) |" in md
+    # EASE was measured up to p = 0.3, ItemKNN up to 0.5: where a level was not reached, and how far we looked.
+    # All users lose nothing at p = 0, so L = 0.25 is crossed at 0.3 * 0.25 / L(0.3) on the mean curve and
+    # on each seed's own (the CI: t over those crossings); L = 0.5 lies beyond p = 0.3.
+    ease, per_seed, _ = loss_share_by_hand(per_user_table(sweep), "EASE", 0.3)
+    assert per_seed.min() >= 0.25 and ease < 0.5
+    at, crossings = 0.3 * 0.25 / ease, 0.3 * 0.25 / per_seed
+    half = stats.t.ppf(0.975, 1) * crossings.std(ddof=1) / np.sqrt(2)
+    assert f"| EASE, all users | {at:.3f} [{at - half:.3f}, {at + half:.3f}] | — (not reached within p ≤ 0.3) |" in md
     assert "never reached" not in md
     assert "smallest measured participation whose mean DLP exceeds" in md and "observed in the study" in md
     for text in (md, (report / "report.html").read_text()):
@@ -113,28 +120,17 @@ def test_report_sections_and_reasons_instead_of_nan(report):
 
 
 def test_participants_loss_share_compares_the_same_users_at_p0(sweep, report):
-    """ItemKNN's participants at p = 0.3, worked out from the per-user table: M(0) and M_ref are the
-    same participants' p = 0 values (ItemKNN's and Pop's, same seed), not everyone's."""
+    """ItemKNN's participants and non-participants at p = 0.3, worked out from the per-user table: M(0)
+    and M_ref are the same users' p = 0 values (ItemKNN's and Pop's, same seed), not everyone's."""
     pu = per_user_table(sweep)
-    pu = pu[(pu["view"] == "holdout") & (pu["company"] == "incumbent") & (pu["lever"] == "strike")
-            & (pu["selector"] == "random")]
-    m, m0, ref, everyone0, everyone_ref = [], [], [], [], []
-    for seed in (0, 1):
-        at = pu[(pu["model"] == "ItemKNN") & (pu["participation"] == 0.3) & (pu["seed"] == seed)]
-        users = set(at.loc[at["participant"], "user"])
-        full = pu[(pu["participation"] == 0.0) & (pu["seed"] == seed)]
-        mine, pop = full[full["model"] == "ItemKNN"], full[full["model"] == "Pop"]
-        m.append(at.loc[at["participant"], "ndcg@10"].mean())
-        m0.append(mine.loc[mine["user"].isin(users), "ndcg@10"].mean())
-        ref.append(pop.loc[pop["user"].isin(users), "ndcg@10"].mean())
-        everyone0.append(mine["ndcg@10"].mean())
-        everyone_ref.append(pop["ndcg@10"].mean())
-    expected = (np.mean(m0) - np.mean(m)) / (np.mean(m0) - np.mean(ref))
     md = (report / "report.md").read_text()
-    row = re.search(r"\| ItemKNN, participants \| ([-0-9.]+) \[", md)
-    assert float(row.group(1)) == pytest.approx(expected, abs=5e-4)
-    against_everyone = (np.mean(everyone0) - np.mean(m)) / (np.mean(everyone0) - np.mean(everyone_ref))
-    assert abs(expected - against_everyone) > 0.02  # the old, other-users baseline would read differently
+    for group, label in (("participants", "participants"), ("non_participants", "non-participants")):
+        expected, _, half = loss_share_by_hand(pu, "ItemKNN", 0.3, group)
+        assert f"| ItemKNN, {label} | {expected:.3f} [{expected - half:.3f}, {expected + half:.3f}] |" in md
+        against_everyone, _, _ = loss_share_by_hand(pu, "ItemKNN", 0.3, group, same_users=False)
+        # the old, every-user baseline would print another number at the report's 3 decimals
+        assert abs(expected - against_everyone) > 1e-3, group
+        assert f"| ItemKNN, {label} | {against_everyone:.3f} [" not in md
 
 
 def test_report_latex_tables_are_booktabs_and_escaped(sweep, tmp_path):
@@ -150,7 +146,16 @@ def test_report_latex_tables_are_booktabs_and_escaped(sweep, tmp_path):
         body = text.split(r"\midrule")[1].split(r"\bottomrule")[0]
         assert not re.search(r"(?<!\\)[%_#]", body), name  # %, _ and # escaped
         assert "—" not in text and "≤" not in text  # as LaTeX: --- and $\leq$
-    assert r"-16.7\%" in tex["boycott_ml-100k_strike.tex"]  # EASE's strike at p = 0.3
+    # EASE at p = 0.3 against p = 0, per seed: every test user's hits (strike), the non-participants' (boycott)
+    pu = random_strike(per_user_table(sweep))
+    pu = pu[pu["model"] == "EASE"]
+    strike, boycott = [], []
+    for seed in (0, 1):
+        at, full = (pu[(pu["participation"] == p) & (pu["seed"] == seed)] for p in (0.3, 0.0))
+        strike.append(at["hit@10"].sum() / full["hit@10"].sum() - 1)
+        boycott.append(at.loc[~at["participant"], "hit@10"].sum() / full["hit@10"].sum() - 1)
+    assert (f"EASE & {100 * np.mean(strike):+.1f}\\% & {100 * np.mean(boycott):+.1f}\\% & --- & --- \\\\"
+            in tex["boycott_ml-100k_strike.tex"])
     board = tex["leaderboard_ml-100k_strike_random.tex"]
     assert r"linear\_autoencoder" in board and r"\dag" in board  # 2 seeds: flagged
     assert r"not reached within p $\leq$ 0.3" in board

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
-from test_report_sweep import tiny_results
+from test_report_sweep import loss_share_by_hand, random_strike, tiny_results
 
 from strikebench.analysis import ResultsTableError
 from strikebench.reporting.load import load_results
@@ -45,7 +46,10 @@ def test_report_has_a_section_per_study_and_never_pools_them(two_studies, tmp_pa
     # in A, EASE has p = 0 only: no curve; in B its p = 0.3 cells have no full-data value of their own study
     assert "EASE, all users" not in a
     assert re.search(r"\| EASE, all users \| — \(no full-data value\) \|", b)
-    assert "| ItemKNN, all users | 0.464 [0.427, 0.501] |" in a  # as in the one-study report
+    # ItemKNN's and Pop's cells are all in A: its L(0.3), worked out from A's per-user rows alone
+    per_user = two_studies.per_user
+    itemknn, _, half = loss_share_by_hand(per_user[per_user["study"] == "A"], "ItemKNN", 0.3)
+    assert f"| ItemKNN, all users | {itemknn:.3f} [{itemknn - half:.3f}, {itemknn + half:.3f}] |" in a
     names = {p.name for p in written}
     assert "A_curves_ml-100k_strike.png" in names and "B_curves_ml-100k_strike.png" in names
 
@@ -70,16 +74,23 @@ def test_the_sweep_summary_is_per_study(two_studies, tmp_path, monkeypatch):
     text, figure = sweep_summary.summarize(records, tmp_path, "ndcg@10")
     assert text.startswith("### study A") and "### study B" in text
     b = text.split("### study B")[1]
-    # EASE at 0.3 in B: no same users at p = 0 in its own study, so no change is shown
-    assert "| EASE | 0.3 | 0.2493 ± 0.0015 | — | 0.0780 ± 0.0012 | — | 0.3227 ± 0.0027 | — |" in b
+    # EASE at 0.3 in B: no same users at p = 0 in its own study, so no change is shown. Per seed, each
+    # group's mean over its users; shown as mean ± sd over seeds, after the realised share of the records
+    pu = random_strike(two_studies.per_user)
+    pu = pu[(pu["model"] == "EASE") & (pu["participation"] == 0.3)]
+    assert set(pu["study"]) == {"B"}
+    groups = [pu.groupby("seed")["ndcg@10"].mean()] + [
+        pu[pu["participant"] == flag].groupby("seed")["ndcg@10"].mean() for flag in (True, False)]
+    realised = np.mean([r["participants"]["count"] / r["participants"]["group_size"] for r in two_studies.records
+                        if (r["config"]["model"]["name"], r["config"]["strike"]["participation"]) == ("EASE", 0.3)])
+    cells = " | ".join(f"{g.mean():.4f} ± {g.std(ddof=1):.4f} | —" for g in groups)
+    assert f"| EASE | 0.3 | {realised:.4g} | {cells} |" in b
     assert figure.name == "ndcg_at_10_vs_participation_study1.png"
     assert (tmp_path / "ndcg_at_10_vs_participation_study2.png").is_file()
 
 
 def test_the_summarys_change_compares_the_same_users_at_p0(tmp_path_factory, tmp_path):
     """ItemKNN's participants at p = 0.3, worked out from the cells' per-user files."""
-    import numpy as np
-
     from strikebench.reporting import sweep_summary
     from strikebench.results import store
 
@@ -101,4 +112,5 @@ def test_the_summarys_change_compares_the_same_users_at_p0(tmp_path_factory, tmp
     row = table[(table["model"] == "ItemKNN") & (table["p"] == 0.3) & (table["lever"] == "strike")
                 & (table["selector"] == "random")]
     assert row["participants_change"].item() == pytest.approx(np.mean(changes), abs=1e-12)
-    assert row["seeds"].item() == 2 and row["study"].item() == "study"
+    assert row["seeds"].item() == 2
+    assert {r["study"]["id"] for r, _ in records} == {row["study"].item()}  # one study, named by its records
