@@ -99,3 +99,28 @@ def test_user_items_dense_mask():
     mask = items.dense(torch.tensor([2, 1, 0]))
     assert mask.int().tolist() == [[0, 0, 0, 1, 1], [0, 0, 0, 0, 0], [0, 1, 0, 0, 0]]
     assert items.counts(torch.tensor([0, 1, 2])).tolist() == [1, 0, 2]
+
+
+def test_user_items_pairs_and_membership_without_a_dense_mask():
+    # User 2 holds items 3 and 4, user 0 item 1, user 1 nothing; batch order [2, 1, 0].
+    items = UserItems.from_pairs(np.array([2, 0, 2]), np.array([4, 1, 3]), 3, 5)
+    rows, held = items.pairs(torch.tensor([2, 1, 0]))
+    assert list(zip(rows.tolist(), held.tolist())) == [(0, 3), (0, 4), (2, 1)]
+    ranked = torch.tensor([[4, 1, 3], [1, 2, 3], [0, 1, 4]])
+    assert items.contains(torch.tensor([2, 1, 0]), ranked).int().tolist() == [[1, 0, 1], [0, 0, 0], [0, 1, 0]]
+    nobody = UserItems.from_pairs(np.array([], dtype=np.int64), np.array([], dtype=np.int64), 3, 5)
+    assert not nobody.contains(torch.tensor([0]), torch.tensor([[1, 2]])).any()
+
+
+def test_ranking_keys_mask_the_same_with_index_pairs_as_with_a_dense_mask():
+    history = UserItems.from_pairs(np.array([0, 1, 1]), np.array([2, 1, 4]), 2, 6)
+    users = torch.tensor([1, 0])
+    scores = torch.tensor([[0.0, 0.3, 0.2, 0.9, 0.1, 0.5], [0.0, 0.4, 0.6, 0.6, 0.7, 0.1]])
+    known = torch.tensor([False, True, True, True, True, False])
+    by_pairs = ranking_keys(scores, history.pairs(users), known)
+    # Row 0 (user 1): items 1, 4 masked; item 5 unknown; item 0 padding.
+    unknown, masked = -1e30, float("-inf")
+    torch.testing.assert_close(by_pairs, torch.tensor([[masked, masked, 0.2, 0.9, masked, unknown],
+                                                       [masked, 0.4, masked, 0.6, 0.7, unknown]]))
+    assert torch.equal(by_pairs, ranking_keys(scores, history.dense(users), known))
+    assert scores[0, 1] == pytest.approx(0.3)  # the caller's scores are left as they were

@@ -18,7 +18,7 @@ from strikebench.app.cell_lock import CellLock, lock_mode
 from strikebench.config.plain import to_plain
 from strikebench.app.validate import validate
 from strikebench.data.cache import get_split
-from strikebench.errors import ConfigError
+from strikebench.errors import ConfigError, StrikebenchError
 from strikebench.evaluation.evaluator import EvalContext, evaluate
 from strikebench.evaluation.validation import validation_metric
 from strikebench.levers.build import apply_strike_config
@@ -28,6 +28,7 @@ from strikebench.results.keys import cell_key
 from strikebench.results.record import CompanyResult
 from strikebench.training import distributed
 from strikebench.training.company_data import company_data
+from strikebench.training.check import resolved_data_path
 from strikebench.training.fit import fit_company
 
 
@@ -99,9 +100,20 @@ def train_and_store(cfg, key: str, config: dict, lock: CellLock, log) -> CellOut
 
 
 def resolved_config(cfg) -> dict:
-    """The cell's config as plain values, without Hydra's own node: what the cell key hashes."""
+    """The cell's config as plain values, without Hydra's own node: what the cell key hashes.
+
+    ``trainer.data_path=auto`` is written as the loader it resolves to (``recbole`` or ``fast``):
+    the key tells the two paths apart, and a default cell shares its key with the same cell
+    asked for by its path (docs/performance.md, "Which loader trains a cell").
+    """
     container = to_plain(cfg)
     container.pop("hydra", None)
+    trainer = container.get("trainer")
+    if isinstance(trainer, dict) and trainer.get("data_path") == "auto":
+        try:
+            trainer["data_path"] = resolved_data_path(cfg.trainer, cfg.model)
+        except (ValueError, StrikebenchError):  # no such model: validation stops the cell, naming the field
+            pass
     return container
 
 
@@ -240,7 +252,7 @@ def add_optional_metrics(cfg, per_user, score_fn, ctx, holdout: Holdout, device)
 def training_summary(cfg, fit) -> dict:
     return {"epochs": fit.epochs, "best_epoch": fit.best_epoch, "best_valid": fit.best_valid,
             "monitor": str(cfg.trainer.monitor), "resumed_from_epoch": fit.resumed_from_epoch,
-            "world_size": fit.world_size}
+            "world_size": fit.world_size, "data_path": fit.data_path}
 
 
 def write_record(cfg, key, config, data, state, companies, per_user_tables, timings, log) -> CellOutcome:

@@ -66,9 +66,9 @@ def evaluate_batch(score_fn: ScoreFn, users: torch.Tensor, ctx: EvalContext) -> 
     training data instead of by the model, as a real company would do.
     """
     scores, fallback = company_scores(score_fn, users, ctx.popularity, ctx.has_training_data)
-    keys = ranking_keys(scores, ctx.history.dense(users), ctx.popularity > 0)
+    keys = ranking_keys(scores, ctx.history.pairs(users), ctx.popularity > 0)
     ranked = top_k(keys, max(ctx.ks))
-    hits = ctx.positives.dense(users).gather(1, ranked)
+    hits = ctx.positives.contains(users, ranked)
     n_pos = ctx.positives.counts(users)
     out = user_metrics(hits, n_pos, ctx.ks, ctx.metrics)
     out["n_pos"] = n_pos

@@ -26,13 +26,26 @@ def company_scores(score_fn, users: torch.Tensor, popularity: torch.Tensor,
     if bool(fallback.all()):
         return popularity.expand(len(users), -1), fallback
     scores = score_fn(users).to(popularity.device).view(len(users), -1).float()
+    if not bool(fallback.any()):  # the common case: no copy of the score matrix
+        return scores, fallback
     return torch.where(fallback.unsqueeze(1), popularity.unsqueeze(0), scores), fallback
 
 
-def ranking_keys(scores: torch.Tensor, history: torch.Tensor, known_items: torch.Tensor) -> torch.Tensor:
-    """Scores turned into sort keys: unknown items demoted, history and padding masked."""
-    keys = scores.float().masked_fill(~known_items.unsqueeze(0), UNKNOWN_ITEM_SCORE)
-    keys = keys.masked_fill(history, float("-inf"))
+def ranking_keys(scores: torch.Tensor, history, known_items: torch.Tensor) -> torch.Tensor:
+    """Scores turned into sort keys: unknown items demoted, history and padding masked.
+
+    ``history``: a bool mask like ``scores``, or (rows, items) index pairs
+    (``UserItems.pairs``), which mask without a dense mask. ``scores`` is left as it is: the
+    keys are one new float32 matrix, masked in place, column- and index-wise (a full pass of
+    ``where`` or ``masked_fill`` costs several times more on a CPU).
+    """
+    keys = scores.to(dtype=torch.float32, memory_format=torch.contiguous_format, copy=True)
+    keys.index_fill_(1, torch.nonzero(~known_items).flatten(), UNKNOWN_ITEM_SCORE)
+    if isinstance(history, tuple):
+        rows, items = history
+        keys.view(-1).index_fill_(0, rows * keys.shape[1] + items, float("-inf"))
+    else:
+        keys.masked_fill_(history, float("-inf"))
     keys[:, 0] = float("-inf")
     return keys
 
