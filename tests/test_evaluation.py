@@ -78,6 +78,15 @@ def test_top_k_equals_a_stable_sort(rows, k):
     assert top_k(keys, k).tolist() == expected
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 40), min_size=30, max_size=30), min_size=1, max_size=6), st.integers(1, 12))
+def test_top_k_equals_a_stable_sort_with_ties_inside_and_across_the_cut(rows, k):
+    # 30 items over 41 values: some rows tie inside their top k only, some across the cut, some not at all.
+    keys = torch.tensor(rows, dtype=torch.float32)
+    expected = [sorted(range(len(r)), key=lambda i: (-r[i], i))[:k] for r in rows]
+    assert top_k(keys, k).tolist() == expected
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.lists(st.booleans(), min_size=10, max_size=10), min_size=1, max_size=6), st.integers(1, 5))
 def test_metrics_equal_recbole_metric_classes(hit_rows, extra_positives):
@@ -124,3 +133,25 @@ def test_ranking_keys_mask_the_same_with_index_pairs_as_with_a_dense_mask():
                                                        [masked, 0.4, masked, 0.6, 0.7, unknown]]))
     assert torch.equal(by_pairs, ranking_keys(scores, history.dense(users), known))
     assert scores[0, 1] == pytest.approx(0.3)  # the caller's scores are left as they were
+
+
+def test_the_evaluator_masks_only_score_matrices_it_may_overwrite():
+    cache = torch.tensor([[0.0, 0.9, 0.8, 0.7, 0.6, 0.5]]).repeat(3, 1)
+
+    def cached_scores(users):  # a score function that hands out its own cache: must stay intact
+        return cache[users]  # indexing copies; the slice below does not
+
+    def cached_view(users):
+        return cache[: len(users)]
+
+    for score_fn in (cached_scores, cached_view):
+        before = cache.clone()
+        table = evaluate(score_fn, tiny_context()).set_index("user")
+        assert torch.equal(cache, before)
+        assert table.loc[1, "hit@3"] == 1.0  # as test_per_user_metrics_by_hand
+
+    def fresh(users):
+        return model_scores(users)
+
+    fresh.returns_new_scores = True  # masked in place: the same metrics
+    assert evaluate(fresh, tiny_context()).equals(evaluate(model_scores, tiny_context()))
