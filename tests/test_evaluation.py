@@ -144,11 +144,14 @@ def test_the_evaluator_masks_only_score_matrices_it_may_overwrite():
     def cached_view(users):
         return cache[: len(users)]
 
+    known_users = tiny_context()
+    known_users.has_training_data = torch.tensor([True, True, True])  # no popularity fallback: no copy made there
     for score_fn in (cached_scores, cached_view):
         before = cache.clone()
-        table = evaluate(score_fn, tiny_context()).set_index("user")
+        table = evaluate(score_fn, known_users).set_index("user")
         assert torch.equal(cache, before)
         assert table.loc[1, "hit@3"] == 1.0  # as test_per_user_metrics_by_hand
+        assert table.loc[2, "hit@3"] == 1.0  # top-3 by the model: items 1, 2, 3; item 1 is a positive
 
     def fresh(users):
         return model_scores(users)

@@ -58,6 +58,7 @@ def build_trainer(trainer_cfg, work_dir: Path, *, trainable: bool, validates: bo
         num_sanity_val_steps=0,
         limit_val_batches=None if validates else 0,
         check_val_every_n_epoch=int(trainer_cfg.eval_every),
+        log_every_n_steps=1,  # a Lightning step is a whole epoch (epoch_steps)
         use_distributed_sampler=False,
         strategy="ddp" if data_parallel else "auto",
         default_root_dir=str(work_dir),

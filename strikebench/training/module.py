@@ -108,7 +108,8 @@ class RecBoleModule(L.LightningModule):
 
     def _log_loss(self) -> None:
         if self._steps:  # the epoch's mean loss: the one host synchronisation of the epoch
-            self.log("train/loss", self._loss_sum / self._steps, prog_bar=True, batch_size=1, sync_dist=True)
+            self.log("train/loss", self._loss_sum / self._steps, on_step=False, on_epoch=True, prog_bar=True,
+                     batch_size=1, sync_dist=True)
 
     def validation_step(self, batch, batch_idx):
         # The validation loader holds one batch: it only starts the pass (the model in eval
