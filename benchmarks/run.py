@@ -30,7 +30,7 @@ from benchmarks.report import scaling_table, study_table, summarise, table, targ
 # Each job: (dataset, model, overrides). SASRec on CPU trains only a few batches per epoch
 # (RecBole needs minutes per ML-100K epoch here); its epoch time is extrapolated and flagged.
 PRESETS = {
-    "ml100k": dict(device="cpu", batch_size=2048, epochs=3, eval_repeats=3, jobs=[
+    "ml100k": dict(device="cpu", batch_size=2048, epochs=5, eval_repeats=7, jobs=[
         ("ml-100k", "bpr", dict(cell_setup=True, recbole_loader_lightning=True, recbole_default_eval=True)),
         ("ml-100k", "lightgcn", dict(recbole_default_eval=True)),
         ("ml-100k", "multivae", dict(recbole_default_eval=True)),
