@@ -135,10 +135,11 @@ def stacked_variant(cfg, data, split, n_cells: int, k: int, device: str) -> dict
     cells; until then it returns None and the study reports ``stacked_s: null``.
     """
     try:
-        from benchmarks.stacked_study import run_variant, strike_members
+        from benchmarks.stacked_study import run_variant, strike_members, warm_up
     except ImportError:
         return None
     members = strike_members(cfg, data, split, study_cells(n_cells), device)
+    warm_up(cfg, data, split, members, device, [f"stacked:{k}"])
     return run_variant(cfg, f"stacked:{k}", data, split, members, device)
 
 
@@ -163,7 +164,11 @@ def study(n_cells: int = 64, k: int = 64, device: str = "cpu", max_epochs: int |
     cells = strike_cells(cfg, data, split, n_cells)
     levers_s = time.perf_counter() - started
     warm_up(cfg, data, split, cells, device)
-    variants = {path: run_alone(cfg, path, data, split, cells, device) for path in ("recbole", "fast")}
+    variants = {}
+    for path in ("recbole", "fast"):
+        print(f"-- {len(cells)} cells one by one, trainer.data_path={path} ...", flush=True)
+        variants[path] = run_alone(cfg, path, data, split, cells, device)
+    print(f"-- {len(cells)} cells stacked {k} at a time ...", flush=True)
     stacked = stacked_variant(cfg, data, split, n_cells, k, device)
     if stacked is not None:
         variants[f"stacked:{k}"] = stacked
