@@ -19,7 +19,7 @@ from strikebench.app.expansion import resolved_config
 from strikebench.app.lightning_parts import callbacks_of
 from strikebench.app.validate import validate
 from strikebench.data.cache import get_split
-from strikebench.errors import ConfigError
+from strikebench.errors import ConfigError, StrikebenchError
 from strikebench.evaluation.evaluator import EvalContext, evaluate
 from strikebench.evaluation.validation import validation_metric
 from strikebench.levers.build import apply_strike_config
@@ -32,6 +32,7 @@ from strikebench.results.record import CellRecord, CompanyResult
 from strikebench.tracking import NoTracking
 from strikebench.training import distributed
 from strikebench.training.company_data import company_data
+from strikebench.training.check import resolved_data_path
 from strikebench.training.fit import fit_company
 
 
@@ -264,7 +265,7 @@ def add_optional_metrics(cfg, per_user, score_fn, ctx, holdout: Holdout, device)
 def training_summary(cfg, fit) -> dict:
     return {"epochs": fit.epochs, "best_epoch": fit.best_epoch, "best_valid": fit.best_valid,
             "monitor": str(cfg.trainer.monitor), "resumed_from_epoch": fit.resumed_from_epoch,
-            "world_size": fit.world_size}
+            "world_size": fit.world_size, "data_path": fit.data_path}
 
 
 def write_record(cfg, key, config, data, state, companies, per_user_tables, timings, log,

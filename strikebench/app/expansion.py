@@ -33,7 +33,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from strikebench.app.sweep import _first_line, compose_cell, config_repository
 from strikebench.config.plain import to_plain
-from strikebench.errors import ConfigError
+from strikebench.errors import ConfigError, StrikebenchError
 from strikebench.results.study import DATASET_CHECKSUM
 
 SCALARS = (str, int, float, bool, type(None))
@@ -206,8 +206,26 @@ def _as_hashed(plain: dict, checksum) -> dict:
     out = dict(plain)
     if isinstance(out.get("split"), dict):
         out["split"] = split_as_used(out["split"])
+    trainer = out.get("trainer")
+    if isinstance(trainer, dict) and trainer.get("data_path") == "auto":
+        # recorded as the loader it resolves to: the key tells the two paths apart, and a default
+        # cell shares its key with the same cell asked for by its path (docs/performance.md)
+        out["trainer"] = {**trainer, "data_path": _loader(json.dumps(trainer, sort_keys=True, default=str),
+                                                          json.dumps(out.get("model"), sort_keys=True, default=str))}
     out[DATASET_CHECKSUM] = checksum(out["dataset"], out.get("data_root"))
     return out
+
+
+@functools.lru_cache(maxsize=None)  # once per trainer and model of a sweep, not once per cell
+def _loader(trainer_json: str, model_json: str) -> str:
+    """``trainer.data_path=auto`` resolved for this model (``recbole`` or ``fast``); ``auto`` stays
+    where the model is unknown, so that validation stops the cell naming the field."""
+    from strikebench.training.check import resolved_data_path
+
+    try:
+        return resolved_data_path(OmegaConf.create(json.loads(trainer_json)), OmegaConf.create(json.loads(model_json)))
+    except (ValueError, StrikebenchError):
+        return "auto"
 
 
 def plain_config(config) -> dict:

@@ -15,7 +15,7 @@ from strikebench.data.interactions import InteractionData
 from strikebench.data.split import FixedSplit
 from strikebench.training import distributed
 from strikebench.training.check import check_split_for
-from strikebench.training.lightning_fit import checkpoint_dir, restore_best, run_lightning
+from strikebench.training.lightning_fit import checkpoint_dir, monitor_name, restore_best, run_lightning
 from strikebench.training.loaders import company_train_loader
 from strikebench.training.models import build_model, has_gradient_step, is_sequential
 from strikebench.training.module import RecBoleModule
@@ -37,6 +37,7 @@ class FitResult:
     seconds: float
     resumed_from_epoch: int | None = None  # set when training resumed from a checkpoint
     world_size: int = 1  # processes that trained it (trainer=ddp)
+    data_path: str = "recbole"  # the training loader: recbole or fast (trainer.data_path resolved)
 
 
 def fit_company(cfg, data: InteractionData, split: FixedSplit, train_rows: np.ndarray, valid_rows: np.ndarray,
@@ -51,7 +52,8 @@ def fit_company(cfg, data: InteractionData, split: FixedSplit, train_rows: np.nd
     if sequential:
         check_split_for(model_name, cfg.split)
     config = _seeded_config(cfg, data.name, device)
-    train_dataset, loader = company_train_loader(cfg, config, data, train_rows, valid_rows, split.test, sequential)
+    train_dataset, loader, data_path = company_train_loader(cfg, config, data, train_rows, valid_rows, split.test,
+                                                            sequential)
     model = build_model(model_name, config, train_dataset)
     trainable = has_gradient_step(model_name)
     phases = training_phases(model_name, config) if trainable else []
@@ -65,7 +67,7 @@ def fit_company(cfg, data: InteractionData, split: FixedSplit, train_rows: np.nd
     score_fn = company_score_function(model, config, data, np.concatenate([train_rows, valid_rows]), sequential,
                                       device) if sequential else valid_score_fn
     module = RecBoleModule(model, valid_score_fn, validate, float(cfg.model.learning_rate),
-                           float(cfg.model.get("weight_decay") or 0.0), trainable, f"valid/{cfg.trainer.monitor}",
+                           float(cfg.model.get("weight_decay") or 0.0), trainable, monitor_name(cfg.trainer),
                            phases)
     trainer, checkpoint, resumed_from = run_lightning(module, loader, cfg.trainer, work_dir,
                                                       validates=trainable and len(valid_rows) > 0,
@@ -73,7 +75,7 @@ def fit_company(cfg, data: InteractionData, split: FixedSplit, train_rows: np.nd
                                                       callbacks=callbacks)
 
     result = FitResult(model, score_fn, int(trainer.current_epoch), None, None, 0.0, resumed_from,
-                       int(trainer.world_size))
+                       int(trainer.world_size), data_path)
     if distributed.is_rank_zero():  # a data-parallel worker leaves evaluation and files to rank 0
         if checkpoint is not None and checkpoint.best_model_path:
             result.best_epoch, result.best_valid = restore_best(module, checkpoint, device)
