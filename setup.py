@@ -3,7 +3,9 @@ configs) installed as the package strikebench.conf, with every YAML file under i
 from setuptools import find_packages, setup
 
 setup(
-    packages=[*find_packages(include=["strikebench", "strikebench.*"]), "strikebench.conf"],
+    # hydra_plugins.strikebench_sweeper: strikebench's Hydra sweeper (hydra/sweeper: strikebench)
+    packages=[*find_packages(include=["strikebench", "strikebench.*"]), "strikebench.conf",
+              "hydra_plugins.strikebench_sweeper"],
     package_dir={"strikebench.conf": "conf"},
     package_data={"strikebench.conf": ["*.yaml", "**/*.yaml"]},
 )

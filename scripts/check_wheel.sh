@@ -15,7 +15,7 @@ if [ -f "constraints/ci-$tag.txt" ]; then constraints=(-c "$PWD/constraints/ci-$
 started=$SECONDS
 # Built from a copy: setuptools would reuse (and ship) what a stale build/ in the clone holds.
 mkdir "$work/source"
-cp -r pyproject.toml setup.py README.md strikebench conf "$work/source/"
+cp -r pyproject.toml setup.py README.md strikebench conf hydra_plugins "$work/source/"
 "$python" -m pip wheel --quiet --disable-pip-version-check --no-deps -w "$work/dist" "$work/source"
 wheel=("$work"/dist/strikebench-*.whl)
 "$python" -m venv "$work/venv"

@@ -12,6 +12,7 @@ so missing feature values would stay missing. pyproject pins ``pandas<3`` for th
 Fixed: RecBole's ``Pop`` counts an item at most once per training batch (see
 ``_pop_exact_counts``), which makes the non-personalised reference depend on the batch size.
 RecBole's ``ADMMSLIM`` adds random noise to its scores (see ``_admmslim_no_noise``).
+Counted: the repeated user-item rows RecBole's ``rm_dup_inter`` removes (``_count_removed_duplicates``).
 
 Never imported: ``recbole.quick_start`` (it imports ray, which breaks on current setuptools).
 """
@@ -131,6 +132,24 @@ def _admmslim_no_noise() -> None:
     admmslim._strikebench_patched = True
 
 
+def _count_removed_duplicates() -> None:
+    # RecBole's Dataset._remove_duplication drops repeated user-item pairs when rm_dup_inter is
+    # 'first' or 'last', without saying how many: keep the count on the dataset, for the record.
+    from recbole.data.dataset import Dataset
+
+    if getattr(Dataset, "_strikebench_counts_duplicates", False):
+        return
+    remove = Dataset._remove_duplication
+
+    def _remove_duplication(self):
+        before = len(self.inter_feat)
+        remove(self)
+        self.removed_duplicates = before - len(self.inter_feat)
+
+    Dataset._remove_duplication = _remove_duplication
+    Dataset._strikebench_counts_duplicates = True
+
+
 def _require_recbole() -> None:
     # pip leaves recbole out on Python 3.12 (pyproject.toml): there it is installed on its own.
     if importlib.util.find_spec("recbole") is None:
@@ -149,6 +168,7 @@ def apply() -> None:
     _trainer_weights_only()
     _pop_exact_counts()
     _admmslim_no_noise()
+    _count_removed_duplicates()
     _APPLIED = True
 
 

@@ -27,7 +27,7 @@ def test_sweep_writes_records_table_and_plot_and_resumes(tmp_path):
 
     # The printed table has a row per model and p, and the plot exists.
     assert "| ItemKNN | 0.3 |" in run.stdout and "| Pop | 0 |" in run.stdout
-    (sweep_dir,) = (results / ".hydra" / "sweeps").iterdir()
+    (sweep_dir,) = (results / "sweeps").iterdir()
     figure = sweep_dir / "ndcg_at_10_vs_participation.png"
     assert figure.stat().st_size > 10_000
     summary = pd.read_csv(sweep_dir / "summary.csv")

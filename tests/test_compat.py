@@ -108,3 +108,15 @@ def test_recbole_config_keeps_the_gpu_assignment_and_the_chosen_device(tmp_path,
     import os
 
     assert os.environ["CUDA_VISIBLE_DEVICES"] == "7"
+
+
+def test_recbole_counts_the_repeated_rows_its_rm_dup_inter_removes(tiny_data, tmp_path):
+    from recbole.data import create_dataset
+
+    inter = tmp_path / "data" / "tiny" / "tiny.inter"
+    lines = inter.read_text().splitlines()
+    inter.write_text("\n".join(lines + lines[1:4]) + "\n")  # three of the 60 rows twice
+    kept = create_dataset(_config("Pop", tmp_path))
+    assert (kept.removed_duplicates, len(kept.inter_feat)) == (0, 63)
+    removed = create_dataset(_config("Pop", tmp_path, rm_dup_inter="first"))
+    assert (removed.removed_duplicates, len(removed.inter_feat)) == (3, 60)

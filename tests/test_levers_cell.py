@@ -63,9 +63,9 @@ def test_poisoned_rows_reach_training_and_evaluation(compose_cfg, ml100k, monkey
         seen["rewritten_rows"], seen["new_items"] = rewritten_rows, new_items
         return real_company_data(data_, rewritten_rows, new_items)
 
-    def spy(cfg, held, split_, train_rows, valid_rows, device, work_dir, valid_metric):
+    def spy(cfg, held, split_, train_rows, valid_rows, device, work_dir, valid_metric, **lightning):
         seen["held"] = held
-        return real_fit(cfg, held, split_, train_rows, valid_rows, device, work_dir, valid_metric)
+        return real_fit(cfg, held, split_, train_rows, valid_rows, device, work_dir, valid_metric, **lightning)
 
     monkeypatch.setattr(cell, "company_data", rewrites)
     monkeypatch.setattr(cell, "fit_company", spy)

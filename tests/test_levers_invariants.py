@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from strikebench.data.split import FixedSplit
@@ -156,6 +156,7 @@ def test_partial_strike_is_nested_across_shares_and_participation(data, seed):
 @SETTINGS
 @given(tiny_data(), shares, st.integers(0, 5), st.integers(-1, 101))
 def test_temporal_strike_removes_participants_rows_after_t(data, p, seed, after_t):
+    assume(data.timestamp.min() <= after_t < data.timestamp.max())  # outside it is refused (test_bad_input_campaign)
     participants = participants_of(data, p, seed)
     start = data.start(participants)
     after = TemporalStrike(after_t)(start).companies["incumbent"]

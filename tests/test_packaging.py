@@ -20,7 +20,7 @@ from strikebench.errors import StrikebenchError
 from strikebench.results.versions import CONSTRAINTS, constraints_reference
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGED = ("pyproject.toml", "setup.py", "README.md", "strikebench", "conf")  # what the wheel is built from
+PACKAGED = ("pyproject.toml", "setup.py", "README.md", "strikebench", "conf", "hydra_plugins")  # what the wheel is built from
 WANDB_LINE = "logger=wandb needs the wandb extra: pip install 'strikebench[wandb]'"
 
 
@@ -49,6 +49,7 @@ def test_the_wheel_carries_every_config_file(tmp_path):
     assert len(configs) > 60 and "strikebench/conf/model/per_trainer/tiny/lightgcn.yaml" in configs
     assert configs <= names
     assert "strikebench/conf/__init__.py" in names and "strikebench/app/cli.py" in names
+    assert "hydra_plugins/strikebench_sweeper/strikebench_sweeper.py" in names  # hydra/sweeper: strikebench
     assert not any(n.startswith(("tests/", "benchmarks/", "conf/")) for n in names)
 
 

@@ -189,7 +189,7 @@ def test_an_unusable_entry_is_rebuilt_and_a_foreign_split_is_remade(tmp_path):
     split_meta = json.loads((split_dir / "meta.json").read_text())
     (split_dir / "meta.json").write_text(json.dumps({**split_meta, "data_checksum": "f" * 32}))
     _, split, remade = load_with_cache("tiny", folder, ITEM_SETTINGS, SPLIT, cache)
-    assert remade["data"] == "hit" and remade["split"] == "miss"
+    assert remade["data"] == "hit" and remade["split"] == "rebuilt"
     assert_same_split(cold_split, split)
     assert [p.name for p in cache.iterdir()] == [entry.name]  # nothing left aside
 

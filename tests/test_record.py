@@ -10,7 +10,7 @@ from strikebench.app.hydra_app import headline
 from strikebench.reporting.manifest import cell_entry
 from strikebench.results.record import CellRecord, GroupMetrics, MetricRow
 from strikebench.results.table import records_to_table
-from strikebench.tracking.wandb_logger import run_summary
+from strikebench.tracking.wandb_record import run_summary
 
 
 def _groups(all_, participants, non_participants):

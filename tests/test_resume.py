@@ -94,6 +94,7 @@ def test_a_killed_cell_resumes_and_ends_as_if_never_interrupted(tmp_path, monkey
         assert torch.equal(resumed_weights[name], value), name
     ours, theirs = (r["companies"]["incumbent"] for r in (resumed, whole))
     assert ours["training"]["resumed_from_epoch"] == K and theirs["training"]["resumed_from_epoch"] is None
+    assert ours["training"]["data_path"] == theirs["training"]["data_path"] == "fast"  # auto: fast for BPR
     for key in ("epochs", "best_epoch", "best_valid"):
         assert ours["training"][key] == theirs["training"][key], key
     for view in ("holdout", "company"):

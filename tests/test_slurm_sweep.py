@@ -48,5 +48,5 @@ def test_ddp_cell_on_two_slurm_tasks(slurm_partition, tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     (record,) = list(store.iter_records(results))
     assert record["companies"]["incumbent"]["training"]["world_size"] == 2
-    (rank_one_log,) = results.glob(".hydra/sweeps/*/.submitit/*/*_1_log.out")  # Slurm's second task
+    (rank_one_log,) = results.glob("sweeps/*/.submitit/*/*_1_log.out")  # Slurm's second task
     assert "Loading pickle" in rank_one_log.read_text()

@@ -50,3 +50,48 @@ def test_models_without_a_gradient_step_are_recboles_traditional_ones(name, grad
 
     assert has_gradient_step(name) == gradient
     assert model_kind(name) == (TRAINED if gradient else DETERMINISTIC)  # verify asks the same rule
+
+
+# Every shipped model under trainer.data_path=auto (the default): the fast path where it
+# reproduces RecBole's batches and negatives for a model trained by gradient steps.
+SWITCHED_TO_FAST = {"bpr", "enmf", "lightgcn", "multidae", "multivae", "neumf", "ngcf", "recvae", "sgl"}
+
+
+def test_auto_picks_the_fast_path_for_exactly_the_general_models_it_covers(compose_cfg):
+    from strikebench.config.paths import config_options
+    from strikebench.training.check import resolved_data_path
+
+    for name in config_options("model"):
+        sequential = ["split=sequential"] if name in ("bert4rec", "gru4rec", "sasrec") else []
+        cfg = compose_cfg([f"model={name}", *sequential])
+        assert cfg.trainer.data_path == "auto"
+        expected = "fast" if name in SWITCHED_TO_FAST else "recbole"
+        assert resolved_data_path(cfg.trainer, cfg.model) == expected, name
+    bpr = compose_cfg(["model=bpr"])
+    # Not under DDP (the fast path is untested there), not with popularity sampling, and an
+    # explicit choice is kept.
+    assert resolved_data_path(compose_cfg(["model=bpr", "trainer=ddp"]).trainer, bpr.model) == "recbole"
+    popular = compose_cfg(["model=bpr", "model.neg_sampling.distribution=popularity"])
+    assert resolved_data_path(popular.trainer, popular.model) == "recbole"
+    assert resolved_data_path(compose_cfg(["model=bpr", "trainer.data_path=recbole"]).trainer, bpr.model) == "recbole"
+    assert resolved_data_path({"monitor": "ndcg@10"}, bpr.model) == "recbole"  # written before the option
+
+
+def test_the_cell_key_follows_the_path_a_cell_trains_on(compose_cfg):
+    """``auto`` is keyed as the path it resolves to: a default cell shares its key with the same cell
+    asked for by that path, and a model that keeps RecBole's loader keeps the key it always had."""
+    from strikebench.app.cell import resolved_config
+    from strikebench.results.keys import cell_key
+
+    def key(*overrides):
+        return cell_key(resolved_config(compose_cfg(list(overrides))))
+
+    assert resolved_config(compose_cfg(["model=bpr"]))["trainer"]["data_path"] == "fast"
+    assert key("model=bpr") == key("model=bpr", "trainer.data_path=fast")
+    assert key("model=bpr") != key("model=bpr", "trainer.data_path=recbole")
+    assert key("model=pop") == key("model=pop", "trainer.data_path=recbole")
+    before_the_option = resolved_config(compose_cfg(["model=pop"]))
+    del before_the_option["trainer"]["data_path"]
+    assert cell_key(before_the_option) == key("model=pop")
+    unknown = resolved_config(compose_cfg(["model=bpr", "model.name=NoSuchModel"]))
+    assert unknown["trainer"]["data_path"] == "auto"  # left for validation, which names model.name

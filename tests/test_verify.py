@@ -50,9 +50,11 @@ def test_code_names_in_a_config():
     config = {"model": {"name": "mypkg.models.MF"}, "strike": {
         "selector": {"name": "random"},
         "lever": {"name": "both", "levers": [{"name": "strike"}, {"name": "mypkg.levers:Mine"}]}},
-        "logger": {"_target_": "x.Y"}}
-    assert verify.code_names(config) == ["strike.lever.levers.1.name='mypkg.levers:Mine'", "logger._target_='x.Y'",
-                                         "model.name='mypkg.models.MF'"]
+        "callbacks": {"mine": {"_target_": "x.Y"}},
+        # logger=wandb's own _target_: a re-run replaces the logger with logger=local, so it never runs
+        "logger": {"_target_": "strikebench.tracking.wandb_logger.WandbTracking"}}
+    assert verify.code_names(config) == ["strike.lever.levers.1.name='mypkg.levers:Mine'",
+                                         "callbacks.mine._target_='x.Y'", "model.name='mypkg.models.MF'"]
     assert verify.code_names({"model": {"name": "BPR"}, "strike": {"lever": {"name": "strike"}}}) == []
     with pytest.raises(BadManifest, match="--allow-code"):
         verify.refuse_code({"cells": [{"cell_key": "k", "model": "BPR", "config": config}]}, allow_code=False)

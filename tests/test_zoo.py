@@ -51,6 +51,7 @@ def test_model_config_names_its_source_and_schema(name):
 @pytest.mark.parametrize("name", MODELS)
 def test_model_trains_and_evaluates_under_a_strike(name, compose_cfg, tmp_path):
     from strikebench.app.cell import run_cell
+    from strikebench.training.check import resolved_data_path
 
     cfg = compose_cfg(_overrides(name))
     outcome = run_cell(cfg, log=lambda message: None)
@@ -59,6 +60,8 @@ def test_model_trains_and_evaluates_under_a_strike(name, compose_cfg, tmp_path):
     assert record["config"]["model"]["name"] == _model_yaml(name)["name"]
     incumbent = record["companies"]["incumbent"]
     assert incumbent["training"]["epochs"] >= 1
+    assert incumbent["training"]["data_path"] == resolved_data_path(cfg.trainer, cfg.model)  # as the record states
+    assert record["config"]["trainer"]["data_path"] == incumbent["training"]["data_path"]  # auto, resolved
     for view in ("holdout", "company"):
         for group in ("all", "participants", "non_participants"):
             values = incumbent["metrics"][view][group]

@@ -19,7 +19,7 @@ PROG = "strikebench analyse"
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0].strip("`"))
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0].replace("``", ""))
     p.add_argument("table", type=Path, help="results table: .csv, .csv.gz, .tsv or .parquet")
     p.add_argument("--reference", metavar="MODEL", default=None,
                    help="non-personalised model of the personalisation gap (default: Pop)")

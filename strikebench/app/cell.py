@@ -15,21 +15,24 @@ import pandas as pd
 import torch
 
 from strikebench.app.cell_lock import CellLock, lock_mode
-from strikebench.config.plain import to_plain
+from strikebench.app.expansion import resolved_config
+from strikebench.app.lightning_parts import callbacks_of
 from strikebench.app.validate import validate
 from strikebench.data.cache import get_split
-from strikebench.data.content_checksum import dataset_checksum
-from strikebench.errors import ConfigError
+from strikebench.errors import ConfigError, StrikebenchError
 from strikebench.evaluation.evaluator import EvalContext, evaluate
 from strikebench.evaluation.validation import validation_metric
 from strikebench.levers.build import apply_strike_config
 from strikebench.results import store
-from strikebench.results.assemble import LEVER_ROWS, build_record, lever_rows_table, trained_company
+from strikebench.results.atomic import write_error
+from strikebench.results.assemble import (LEVER_ROWS, build_record, lever_rows_table, record_header,
+                                          trained_company)
 from strikebench.results.keys import cell_key
-from strikebench.results.record import CompanyResult
-from strikebench.results.study import DATASET_CHECKSUM
+from strikebench.results.record import CellRecord, CompanyResult
+from strikebench.tracking import NoTracking
 from strikebench.training import distributed
 from strikebench.training.company_data import company_data
+from strikebench.training.check import resolved_data_path
 from strikebench.training.fit import fit_company
 
 
@@ -55,9 +58,10 @@ class Holdout:
     history: tuple[np.ndarray, np.ndarray]  # each user's true train + valid (users, items): eval.mask=user
 
 
-def run_cell(cfg, log=print) -> CellOutcome:
+def run_cell(cfg, log=print, tracking=None) -> CellOutcome:
     """Run the cell ``cfg`` describes, unless its record exists and ``resume`` is on, or another
-    job is training it (``lock``: skip it, or wait and reuse its record)."""
+    job is training it (``lock``: skip it, or wait and reuse its record). ``tracking``: where the
+    cell goes besides the store while it trains (strikebench.tracking; default none)."""
     config = resolved_config(cfg)
     key = cell_key(config)
     mode = lock_mode(cfg)
@@ -70,14 +74,31 @@ def run_cell(cfg, log=print) -> CellOutcome:
         return CellOutcome(key, store.cell_dir(cfg.results_dir, key), None, ran=False,
                            running_elsewhere=lock.owner())
     with lock:  # released however this ends; a job that held it may have stored the cell meanwhile
-        return stored_outcome(cfg, key, log) or train_and_store(cfg, key, config, lock, log)
+        try:
+            return stored_outcome(cfg, key, log) or tracked(cfg, key, config, lock, log, tracking or NoTracking())
+        except OSError as exc:  # a disk that filled up or became read-only: one line naming the path
+            raise write_error(exc, exc.filename or cfg.work_dir, "a file of the cell") or exc from None
 
 
-def train_and_store(cfg, key: str, config: dict, lock: CellLock, log) -> CellOutcome:
+def tracked(cfg, key: str, config: dict, lock: CellLock, log, tracking) -> CellOutcome:
+    """:func:`train_and_store` with the tracker told how it ends; a tracker never fails the cell."""
+    try:
+        outcome = train_and_store(cfg, key, config, lock, log, tracking)
+    except BaseException:
+        tracking.abort()
+        raise
+    if outcome.record is not None:
+        tracking.finish(CellRecord.from_json(outcome.record), outcome.path)
+    return outcome
+
+
+def train_and_store(cfg, key: str, config: dict, lock: CellLock, log, tracking) -> CellOutcome:
     """Preflight -> for each company: train, evaluate -> write the record (the lock is held)."""
     started, timings = time.perf_counter(), {}
     data, split, state, device = preflight(cfg, timings)
     holdout = holdout_of(cfg, data, split, state)
+    if distributed.is_rank_zero():  # the run exists while the companies train
+        tracking.start(record_header(key, config, data, state))
     work_dir = lock.path.parent
     companies, per_user_tables = {}, []
     for name, view in state.companies.items():
@@ -85,7 +106,8 @@ def train_and_store(cfg, key: str, config: dict, lock: CellLock, log) -> CellOut
             companies[name] = CompanyResult.not_applicable(view, holdout.metric_columns)
             continue
         held = company_data(data, view.rewritten_rows, view.new_items)
-        fit = train(cfg, name, held, split, view, device, work_dir / name, timings, log)
+        fit = train(cfg, name, held, split, view, device, work_dir / name, timings, log,
+                    loggers=tracking.lightning_loggers(name))
         if not distributed.is_rank_zero():
             continue
         per_user = evaluate_company(cfg, name, fit, held, view, holdout, device, timings)
@@ -98,17 +120,8 @@ def train_and_store(cfg, key: str, config: dict, lock: CellLock, log) -> CellOut
     for name in state.companies:
         shutil.rmtree(work_dir / name, ignore_errors=True)
     timings["total"] = time.perf_counter() - started
-    return write_record(cfg, key, config, data, state, companies, per_user_tables, timings, log)
-
-
-def resolved_config(cfg) -> dict:
-    """The cell's config as plain values, without Hydra's own node, with the dataset's content
-    checksum (``dataset_checksum``, computed from the files now): what the cell key hashes, so
-    changed data never reuses a record and the same files anywhere give the same key."""
-    container = to_plain(cfg)
-    container.pop("hydra", None)
-    container[DATASET_CHECKSUM] = dataset_checksum(container["dataset"], container.get("data_root"))
-    return container
+    return write_record(cfg, key, config, data, state, companies, per_user_tables, timings, log,
+                        tracking.record_entry())
 
 
 def reuses_stored(cfg, key: str) -> bool:
@@ -199,11 +212,12 @@ def study_negatives(cfg, data, split):
                             int(cfg.eval.sampled_negatives), seed=int(cfg.split.seed))
 
 
-def train(cfg, name, held, split, view, device, work_dir: Path, timings: dict, log):
+def train(cfg, name, held, split, view, device, work_dir: Path, timings: dict, log, loggers=None):
     tick = time.perf_counter()
     valid_metric = validation_metric(held, view.train, view.valid, str(cfg.trainer.monitor), device,
                                      int(cfg.trainer.eval_batch_size))
-    fit = fit_company(cfg, held, split, view.train, view.valid, device, work_dir, valid_metric)
+    fit = fit_company(cfg, held, split, view.train, view.valid, device, work_dir, valid_metric,
+                      loggers=loggers, callbacks=callbacks_of(cfg))
     timings[f"train_{name}"] = time.perf_counter() - tick
     if fit.resumed_from_epoch is not None:
         log(f"{name}: resumed from its checkpoint after epoch {fit.resumed_from_epoch}")
@@ -251,18 +265,26 @@ def add_optional_metrics(cfg, per_user, score_fn, ctx, holdout: Holdout, device)
 def training_summary(cfg, fit) -> dict:
     return {"epochs": fit.epochs, "best_epoch": fit.best_epoch, "best_valid": fit.best_valid,
             "monitor": str(cfg.trainer.monitor), "resumed_from_epoch": fit.resumed_from_epoch,
-            "world_size": fit.world_size}
+            "world_size": fit.world_size, "data_path": fit.data_path}
 
 
-def write_record(cfg, key, config, data, state, companies, per_user_tables, timings, log) -> CellOutcome:
-    """The record and the per-user table, stored in one atomic step (never over another job's)."""
+def write_record(cfg, key, config, data, state, companies, per_user_tables, timings, log,
+                 tracking: dict | None = None) -> CellOutcome:
+    """The record and the per-user table, stored in one atomic step (never over another job's).
+    ``tracking``: how the cell's tracker went (e.g. W&B offline, and why), kept in the record."""
     table = pd.concat(per_user_tables, ignore_index=True)
     table["user"] = data.user_tokens[table["user"].to_numpy()].astype(str)
     lever_rows = lever_rows_table(state, data)
     record = build_record(key, config, data, state, companies, timings, lever_rows).to_json()
+    if tracking:
+        record["tracking"] = tracking
     tables = {LEVER_ROWS: lever_rows} if len(lever_rows) else None
     for _ in range(2):  # a second time only if the record found in place was damaged (now set aside)
-        path, stored = store.write_cell(Path(cfg.results_dir), key, record, table, force=bool(cfg.force), tables=tables)
+        try:
+            path, stored = store.write_cell(Path(cfg.results_dir), key, record, table, force=bool(cfg.force),
+                                            tables=tables)
+        except OSError as exc:  # nothing of it stays (results/atomic.py): say where, in one line
+            raise write_error(exc, store.cell_dir(cfg.results_dir, key), "the record") or exc from None
         kept = record if stored else store.load_cell(path)
         if kept is not None:
             break

@@ -7,13 +7,18 @@ from __future__ import annotations
 
 from hydra import compose
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from strikebench.app.usage import config_groups
 from strikebench.config.paths import config_context
 from strikebench.errors import ConfigError
+
+# `strikebench run --help` lists the groups a user picks from (hydra.help.template in conf/config.yaml)
+OmegaConf.register_new_resolver("strikebench.config_groups", config_groups, replace=True)
 
 
 def _base(parser, overrides: list[str]):
@@ -57,6 +62,12 @@ def compose_cell(overrides: list[str]):
             return compose("config", overrides=list(overrides))
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError("command line", _first_line(exc)) from None
+
+
+def config_repository():
+    """Hydra's view of the config tree: which override keys name config groups."""
+    with config_context():
+        return GlobalHydra.instance().hydra.config_loader.repository
 
 
 def _first_line(exc: Exception) -> str:

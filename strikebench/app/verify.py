@@ -122,7 +122,7 @@ def run_verify(manifest: dict, chosen: list[dict], data_root: str | None = None,
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="strikebench leaderboard verify", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="strikebench leaderboard verify", description="Re-run K published cells of a leaderboard manifest and compare every metric.")
     parser.add_argument("manifest", type=Path)
     parser.add_argument("--cells", type=int, default=None, help="how many cells to re-run (sampled)")
     parser.add_argument("--cell", action="append", default=[], metavar="KEY", help="re-run this cell (repeatable)")

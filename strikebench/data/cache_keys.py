@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from strikebench.config.plain import to_plain
 from strikebench.data.interactions import InteractionData
+from strikebench.data.split import split_as_used
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: checksums of every file and the count of repeated user-item rows in meta.json
 SPLIT_VERSION = 1
 
 
@@ -55,8 +55,9 @@ def data_key(name: str, data_dir: str | Path, recbole_settings: dict, model: str
 
 
 def split_key(split_cfg) -> str:
-    """Digest of the split config (seed, order, mode, ratios) and the split code's version."""
-    return _digest({"split_version": SPLIT_VERSION, "split": to_plain(split_cfg)})
+    """Digest of the split config (seed, order, mode, ratios as RecBole normalises them) and the
+    split code's version."""
+    return _digest({"split_version": SPLIT_VERSION, "split": split_as_used(split_cfg)})
 
 
 def _digest(blob) -> str:

@@ -2,10 +2,11 @@
 
 ``<cache_root>/<name>-<data key>/`` holds ``feat-<i>.parquet`` (each table as RecBole's
 ``_load_feat`` returned it), ``feats.json`` (per ``_load_feat`` call: file, source, table,
-column kinds, field properties) and ``meta.json`` (key inputs and the data checksum). On a hit
-the Dataset is rebuilt by RecBole's own code from the stored tables
-(:mod:`strikebench.data.recorded_dataset`) and the checksum proves it loads to the rows and ids
-of a cold load; a mismatch rebuilds the entry. Entries are published atomically: concurrent
+column kinds, field properties) and ``meta.json`` (key inputs, each file's checksum and the data
+checksum). On a hit every file is checked against its checksum, the Dataset is rebuilt by
+RecBole's own code from the stored tables (:mod:`strikebench.data.recorded_dataset`) and the
+data checksum proves it loads to the rows and ids of a cold load; any mismatch or read error
+rebuilds the entry. Entries are published atomically: concurrent
 jobs never see half an entry, and the loser of a race discards its copy.
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pandas as pd
 
 from strikebench.config.plain import to_plain
 from strikebench.data.cache_keys import FORMAT_VERSION, atomic_file_stats, data_checksum, data_key, recbole_version
+from strikebench.data.duplicates import warn_duplicates
 from strikebench.data.interactions import InteractionData, load_interactions
 from strikebench.data.recorded_dataset import FeatTables, load_recorded
 from strikebench.data.table_codec import CacheInvalid, read_json, write_json
@@ -56,7 +58,7 @@ def load_data_cached(name: str, data_dir, recbole_settings: dict, cache_root, mo
     info: dict = {"key": key, "entry": str(final), "seconds": {}}
     started = time.perf_counter()
     invalid = None
-    if (final / "meta.json").is_file():
+    if final.is_dir():  # published whole (atomic rename), so a missing meta.json is damage
         try:
             data, checksum = _load_entry(name, data_dir, settings, model, final, info)
             info["data"] = "hit"
@@ -85,8 +87,11 @@ def _load_entry(name, data_dir, settings, model, final: Path, info: dict):
     meta = read_json(final / "meta.json")
     if meta.get("format") != FORMAT_VERSION:
         raise CacheInvalid(f"format {meta.get('format')}, expected {FORMAT_VERSION}")
-    manifest = read_json(final / "feats.json")
-    tables = FeatTables("replay", final, manifest)
+    digests = meta.get("digests")
+    if not isinstance(digests, dict):
+        raise CacheInvalid("no checksums recorded (written by an older strikebench)")
+    manifest = read_json(final / "feats.json", digests.get("feats.json"), kind=list)
+    tables = FeatTables("replay", final, manifest, digests)
     tick = time.perf_counter()
     try:
         data = load_recorded(name, data_dir, settings, model, tables)
@@ -101,6 +106,10 @@ def _load_entry(name, data_dir, settings, model, final: Path, info: dict):
     info["seconds"]["checksum"] = time.perf_counter() - tick
     if checksum != meta.get("checksum"):
         raise CacheInvalid("the stored tables load to other rows or ids than when they were written")
+    if not isinstance(meta.get("duplicates"), dict):
+        raise CacheInvalid("no count of repeated user-item rows recorded (written by an older strikebench)")
+    data.duplicates = meta["duplicates"]  # counted when written, for these very rows (the checksum)
+    warn_duplicates(name, data.duplicates)
     return data, checksum
 
 
@@ -119,13 +128,14 @@ def _build_entry(name, data_dir, settings, model, final: Path, key: str, info: d
         checksum = data_checksum(data)
         info["seconds"]["checksum"] = time.perf_counter() - tick
         (tmp / "splits").mkdir()
-        write_json(tmp / "feats.json", tables.manifest)
+        digests = {**tables.digests, "feats.json": write_json(tmp / "feats.json", tables.manifest)}
         write_json(tmp / "meta.json", {
             "format": FORMAT_VERSION, "key": key, "name": name, "model": model,
             "data_dir": str(Path(data_dir).expanduser().resolve()), "settings": settings,
             "files": atomic_file_stats(name, data_dir), "recbole": recbole_version(),
             "pandas": pd.__version__, "checksum": checksum, "rows": len(data),
-            "n_users": data.n_users, "n_items": data.n_items, "created": time.time(),
+            "n_users": data.n_users, "n_items": data.n_items, "created": time.time(), "digests": digests,
+            "duplicates": data.duplicates,
         })
         # First rename wins; an unusable entry in place is replaced.
         info["published"] = publish_directory(tmp, final, replace=replace)

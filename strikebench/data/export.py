@@ -2,9 +2,11 @@
 
 The command ``strikebench export`` (strikebench.app.export) writes
 ``OUT_DIR/<name>/<name>.{train,valid,test}.inter`` with the original user and item
-tokens, a ``<name>.yaml`` RecBole config that reads them (``benchmark_filename``), and the
-participants. ``--test company`` keeps only the test users the company holds training data
-for (the company view): plain RecBole has no popularity fallback for the others.
+tokens (rows in the cell's item order, so RecBole numbers the items as the cell did), a ``<name>.yaml`` RecBole config that reads them (``benchmark_filename``) and names the
+model with its hyperparameters, training and evaluation settings, the participants, and
+``run_recbole.py`` / ``README.txt`` to rerun it (``export_script``). ``--test company`` keeps only
+the test users the company holds training data for (the company view): plain RecBole has no
+popularity fallback for the others.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from strikebench.data.export_script import readme, script
 from strikebench.errors import ConfigError, StrikebenchError
 from strikebench.results.atomic import new_temporary_dir, publish_directory
 
@@ -40,7 +43,10 @@ def company_tables(data, split, state, company: str, test_users: str = "holdout"
             table["rating:float"] = data.rating[rows]
         if data.timestamp is not None:
             table["timestamp:float"] = data.timestamp[rows]
-        tables[part] = pd.DataFrame(table)
+        # rows in the cell's item order: RecBole numbers items by first appearance, so it then
+        # numbers them as the cell did, and equal scores (Pop's equal counts) tie-break the same way
+        order = np.argsort(items, kind="stable")
+        tables[part] = pd.DataFrame(table).iloc[order].reset_index(drop=True)
     return tables
 
 
@@ -61,8 +67,13 @@ def recbole_settings(name: str, data_path: Path, tables: dict) -> dict:
     return settings
 
 
-def write_export(tables: dict, out_dir: Path, name: str, participants: list[str], overwrite: bool = False) -> Path:
-    """Write the files into ``out_dir/name`` atomically; refuse to replace an export silently."""
+def write_export(tables: dict, out_dir: Path, name: str, participants: list[str], overwrite: bool = False,
+                 model: dict | None = None, about: dict | None = None) -> Path:
+    """Write the files into ``out_dir/name`` atomically; refuse to replace an export silently.
+
+    ``model``: RecBole settings of the model (``model`` and its hyperparameters, training and
+    evaluation), merged into the YAML; with it come ``run_recbole.py`` and ``README.txt``
+    (``about``: ``company``, ``key`` and ``test`` of the cell, for the README)."""
     final = Path(out_dir) / name
     if final.exists() and not overwrite:
         raise StrikebenchError(f"{final} exists; pass --overwrite to replace it")
@@ -70,9 +81,13 @@ def write_export(tables: dict, out_dir: Path, name: str, participants: list[str]
     try:
         for part, table in tables.items():
             table.to_csv(tmp / f"{name}.{part}.inter", sep="\t", index=False)
+        settings = {**(model or {}), **recbole_settings(name, final.resolve().parent, tables)}
         with open(tmp / f"{name}.yaml", "w") as fh:
-            yaml.safe_dump(recbole_settings(name, final.parent, tables), fh, sort_keys=False)
+            yaml.safe_dump(settings, fh, sort_keys=False)
         (tmp / "participants.txt").write_text("".join(f"{u}\n" for u in participants))
+        if model:
+            (tmp / "run_recbole.py").write_text(script(model["model"], name))
+            (tmp / "README.txt").write_text(readme(model["model"], name, str(final.resolve()), **(about or {})))
         if not publish_directory(tmp, final, replace=overwrite):  # another export got there first
             raise StrikebenchError(f"{final} exists; pass --overwrite to replace it")
     finally:

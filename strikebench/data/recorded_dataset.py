@@ -15,6 +15,7 @@ import numpy as np
 
 from strikebench.data.interactions import InteractionData, load_interactions
 from strikebench.data.table_codec import CacheInvalid, read_table, write_table
+from strikebench.datasets.registry import check_rows
 
 _PROPERTY_DICTS = ("field2source", "field2type", "field2seqlen", "field2bucketnum")
 
@@ -67,11 +68,13 @@ class FeatTables:
     """Answers RecBole's ``_load_feat`` calls: ``record`` runs RecBole's reader and saves what it
     returned into ``directory``; ``replay`` returns the saved tables instead of parsing files.
     ``manifest`` lists, per call, the file, source, table, column kinds and the field properties
-    set; ``seconds`` is the time spent writing or reading tables."""
+    set; ``digests`` each table's checksum (recorded, or to check); ``seconds`` is the time spent
+    writing or reading (and checking) tables."""
 
-    def __init__(self, mode: str, directory: Path, manifest: list | None = None):
+    def __init__(self, mode: str, directory: Path, manifest: list | None = None, digests: dict | None = None):
         self.mode, self.directory = mode, Path(directory)
         self.manifest = [] if manifest is None else manifest
+        self.digests = {} if digests is None else digests  # table file -> checksum of its bytes
         self.seconds = 0.0
 
     def load_feat(self, dataset, base_load_feat, filepath, source):
@@ -80,6 +83,7 @@ class FeatTables:
         if self.mode == "replay":
             return self._replay(dataset, file, source_value)
         before = {d: dict(getattr(dataset, d)) for d in _PROPERTY_DICTS}
+        check_rows(filepath)  # RecBole reads a short row without a word
         df = base_load_feat(filepath, source)
         tick = time.perf_counter()
         changed = {d: {k: _encode_property(v) for k, v in getattr(dataset, d).items()
@@ -87,8 +91,8 @@ class FeatTables:
         entry = {"file": file, "source": source_value, "properties": changed, "table": None}
         if df is not None:
             table = f"feat-{len(self.manifest)}.parquet"
-            entry.update(table=table, columns=write_table(df, dataset.field2type, self.directory / table),
-                         rows=len(df))
+            columns, self.digests[table] = write_table(df, dataset.field2type, self.directory / table)
+            entry.update(table=table, columns=columns, rows=len(df))
         self.manifest.append(entry)
         self.seconds += time.perf_counter() - tick
         return df
@@ -103,7 +107,7 @@ class FeatTables:
             getattr(dataset, d).update({k: _decode_property(v) for k, v in values.items()})
         df = None
         if entry["table"] is not None:
-            df = read_table(self.directory / entry["table"], entry["columns"])
+            df = read_table(self.directory / entry["table"], entry["columns"], self.digests.get(entry["table"]))
             if len(df) != entry["rows"]:
                 raise CacheInvalid(f"{entry['table']} has {len(df)} rows, expected {entry['rows']}")
         self.seconds += time.perf_counter() - tick
@@ -132,4 +136,5 @@ def dataset_factory(tables: FeatTables):
 
 def load_recorded(name, data_dir, recbole_settings, model, tables: FeatTables) -> InteractionData:
     """``load_interactions`` whose feature files are recorded into, or replayed from, ``tables``."""
-    return load_interactions(name, Path(data_dir), recbole_settings, model, dataset_factory=dataset_factory(tables))
+    return load_interactions(name, Path(data_dir), recbole_settings, model, dataset_factory=dataset_factory(tables),
+                             count_duplicates=tables.mode == "record")  # a replay has the count in meta.json

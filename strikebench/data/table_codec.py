@@ -3,10 +3,13 @@
 A table is stored exactly as RecBole's ``Dataset._load_feat`` returned it: RecBole's column
 names, token columns as strings (dictionary-encoded), float columns as float64 (NaN kept bit
 for bit), token_seq / float_seq columns as lists. Anything unreadable or not matching what was
-written raises :class:`CacheInvalid`: the caller then rebuilds the entry.
+written raises :class:`CacheInvalid`: the caller then rebuilds the entry. Every file's
+checksum (:func:`digest`, sha256 of its bytes) is recorded in the entry's ``meta.json`` when
+it is written and checked when it is read back (:func:`read_verified`).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -18,19 +21,46 @@ class CacheInvalid(Exception):
     """A stored entry cannot be used (unreadable, incomplete or not matching): rebuild it."""
 
 
-def write_json(path: Path, value) -> None:
-    path.write_text(json.dumps(value, indent=1, sort_keys=True, default=str))
+def digest(raw: bytes) -> str:
+    """The checksum of a stored file's bytes: sha256 (OpenSSL's, with the CPU's SHA instructions
+    where it has them: about twice as fast as blake2b on 20M row indices)."""
+    return hashlib.sha256(raw).hexdigest()
 
 
-def read_json(path: Path):
+def write_json(path: Path, value) -> str:
+    """Write ``value`` as JSON; returns the file's checksum."""
+    raw = json.dumps(value, indent=1, sort_keys=True, default=str).encode()
+    path.write_bytes(raw)
+    return digest(raw)
+
+
+def read_verified(path: Path, expected: str | None, read=Path.read_bytes):
+    """The contents of ``path`` (``read(path)``: bytes, or any buffer such as a numpy array) if
+    they match the checksum recorded when it was written."""
+    if not expected:
+        raise CacheInvalid(f"no checksum recorded for {path.name}")
     try:
-        return json.loads(path.read_text())
+        raw = read(path)
     except (OSError, ValueError) as exc:
         raise CacheInvalid(f"cannot read {path.name}: {exc}") from exc
+    if digest(raw) != expected:
+        raise CacheInvalid(f"{path.name} does not match the checksum recorded when it was written")
+    return raw
 
 
-def write_table(df: pd.DataFrame, field2type: dict, path: Path) -> list[list[str]]:
-    """Write ``df`` as RecBole returned it; returns [column, kind] in column order."""
+def read_json(path: Path, expected: str | None = None, kind: type = dict):
+    """A stored JSON value of type ``kind``; with ``expected``, only if the file matches that checksum."""
+    try:
+        value = json.loads(read_verified(path, expected) if expected is not None else path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise CacheInvalid(f"cannot read {path.name}: {exc}") from exc
+    if not isinstance(value, kind):
+        raise CacheInvalid(f"{path.name} is not a JSON {kind.__name__}")
+    return value
+
+
+def write_table(df: pd.DataFrame, field2type: dict, path: Path) -> tuple[list[list[str]], str]:
+    """Write ``df`` as RecBole returned it; returns ([column, kind] in column order, the file's checksum)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -50,8 +80,11 @@ def write_table(df: pd.DataFrame, field2type: dict, path: Path) -> list[list[str
             raise CacheInvalid(f"column {col!r} of kind {kind} has dtype {values.dtype}: not cacheable")
         columns.append([str(col), kind])
     table = pa.Table.from_arrays(arrays, names=[c for c, _ in columns])
-    pq.write_table(table, path, compression="zstd")
-    return columns
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    raw = sink.getvalue().to_pybytes()
+    path.write_bytes(raw)
+    return columns, digest(raw)
 
 
 def _kind_of(values: np.ndarray) -> str:
@@ -86,11 +119,14 @@ def _token_values(column) -> np.ndarray:
     return uniques[np.concatenate(parts)]
 
 
-def read_table(path: Path, columns: list[list[str]]) -> pd.DataFrame:
+def read_table(path: Path, columns: list[list[str]], expected: str | None) -> pd.DataFrame:
+    """The table stored at ``path``, read only if it matches its checksum ``expected``."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
+    raw = read_verified(path, expected)
     try:
-        table = pq.read_table(path)
+        table = pq.read_table(pa.BufferReader(raw))
     except Exception as exc:  # noqa: BLE001 - any unreadable file means: rebuild
         raise CacheInvalid(f"cannot read {path.name}: {exc}") from exc
     if table.column_names != [c for c, _ in columns]:
@@ -109,7 +145,7 @@ def read_table(path: Path, columns: list[list[str]]) -> pd.DataFrame:
             for i, v in enumerate(rows):
                 out[i] = np.array(v)
             data[col] = out
-    del table
+    del table, raw
     frame = pd.DataFrame({c: pd.Series(v, dtype=v.dtype, copy=False) for c, v in data.items()},
                          columns=[c for c, _ in columns])
     return frame

@@ -239,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     lister = sub.add_parser("list", help="the registry, with where each dataset is and whether it is here")
     getter = sub.add_parser("fetch", help="download a dataset into the data root")
-    getter.add_argument("name", help="a registry name, e.g. ml-1m (see `strikebench data list`)")
+    getter.add_argument("name", help="a registry name, e.g. ml-1m (see: strikebench data list)")
     getter.add_argument("--force", action="store_true",
                         help="download again and replace the local copy (checksum still verified)")
     getter.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -69,14 +69,25 @@ def evaluate_batch(score_fn: ScoreFn, users: torch.Tensor, ctx: EvalContext) -> 
     training data instead of by the model, as a real company would do.
     """
     scores, fallback = company_scores(score_fn, users, ctx.popularity, ctx.has_training_data)
-    keys = ranking_keys(scores, ctx.history.dense(users), ctx.popularity > 0)
+    keys = ranking_keys(scores, ctx.history.pairs(users), ctx.popularity > 0,
+                        in_place=_owned(score_fn, scores, fallback))
     ranked = top_k(keys, max(ctx.ks))
-    hits = ctx.positives.dense(users).gather(1, ranked)
+    hits = ctx.positives.contains(users, ranked)
     n_pos = ctx.positives.counts(users)
     out = user_metrics(hits, n_pos, ctx.ks, ctx.metrics)
     out["n_pos"] = n_pos
     out["fallback"] = fallback
     return out
+
+
+def _owned(score_fn: ScoreFn, scores: torch.Tensor, fallback: torch.Tensor) -> bool:
+    """Whether only this batch holds ``scores``, so that the keys may be masked into it: a mix
+    with the popularity fallback is a new matrix (an all-fallback batch is a view of the
+    popularity), and a score function marked ``returns_new_scores`` (strikebench's, around
+    RecBole's full_sort_predict, whose result RecBole's Trainer overwrites too) makes one per call."""
+    if scores.stride(0) == 0:
+        return False
+    return bool(fallback.any()) or bool(getattr(score_fn, "returns_new_scores", False))
 
 
 @torch.no_grad()

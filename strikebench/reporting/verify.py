@@ -54,13 +54,16 @@ class CellCheck:
 
 def code_names(config: dict) -> list[str]:
     """The fields of ``config`` that would make strikebench import code: a selector or lever
-    named ``package.module:Class``, a model named by its import path, a Hydra ``_target_``."""
+    named ``package.module:Class``, a model named by its import path, a Hydra ``_target_``.
+    The ``logger`` section is not walked: a re-run replaces it with ``logger=local``."""
     found = []
 
     def walk(node, path):
         items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
         for key, value in items:
             at = f"{path}.{key}" if path else str(key)
+            if at == "logger":
+                continue
             if key == "_target_" or (key == "name" and isinstance(value, str) and ":" in value):
                 found.append(f"{at}={value!r}")
             walk(value, at)

@@ -77,10 +77,30 @@ def lever_rows_table(state, data) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)[LEVER_ROW_COLUMNS]
 
 
+def participants_section(participants, data) -> dict:
+    """The record's ``participants``: the selected group, its size, p, the count, the share that
+    acts (count / group size) and the user tokens."""
+    count = int(len(participants.users))
+    return {
+        "group": participants.group,
+        "group_size": participants.group_size,
+        "participation": participants.participation,
+        "count": count,
+        "realised_participation": count / participants.group_size if participants.group_size else 0.0,
+        "seed": participants.seed,
+        "users": [str(t) for t in data.user_tokens[participants.users]],
+    }
+
+
+def record_header(key: str, config: dict, data, state) -> CellRecord:
+    """What the record will say about the cell before any company trains: its keys and
+    participants, no metrics yet (a tracker opens the cell's run with it)."""
+    return CellRecord(cell_key=key, config=config, dataset={"name": data.name}, study=describe_study(config),
+                      participants=participants_section(state.participants, data), companies={})
+
+
 def build_record(key: str, config: dict, data, state, companies: dict[str, CompanyResult], timings: dict,
                  lever_rows: pd.DataFrame | None = None) -> CellRecord:
-    participants = state.participants
-    count = int(len(participants.users))
     n_rows = 0 if lever_rows is None else int(len(lever_rows))
     return CellRecord(
         cell_key=key,
@@ -93,16 +113,9 @@ def build_record(key: str, config: dict, data, state, companies: dict[str, Compa
             "n_items": data.n_items - 1,
             "n_interactions": len(data),
             "split": {"train": len(state.split.train), "valid": len(state.split.valid), "test": len(state.split.test)},
+            "duplicate_interactions": getattr(data, "duplicates", None),  # found, removed, rm_dup_inter
         },
-        participants={
-            "group": participants.group,
-            "group_size": participants.group_size,
-            "participation": participants.participation,
-            "count": count,
-            "realised_participation": count / participants.group_size if participants.group_size else 0.0,
-            "seed": participants.seed,
-            "users": [str(t) for t in data.user_tokens[participants.users]],
-        },
+        participants=participants_section(state.participants, data),
         levers=state.actions,  # per lever, in order: its settings, the company it changed, counts
         changes_by_company=state.counts_by_company(),
         lever_rows={"file": LEVER_ROWS if n_rows else None, "rows": n_rows},

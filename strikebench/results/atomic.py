@@ -14,10 +14,13 @@ the caller:
   deleted; if the rename fails the old folder is put back.
 
 A single file (``atomic_file``) always replaces: the last writer wins, never half a file.
+:func:`check_writable` is the check before a cell starts that its folders can be written, and
+:func:`write_error` turns a read-only or full disk met later into one line naming the path.
 """
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
@@ -26,7 +29,11 @@ import uuid
 from pathlib import Path
 from typing import Callable, Iterator
 
+from strikebench.errors import ConfigError, WriteError
+
 STALE_SECONDS = 24 * 3600  # temporaries of jobs killed mid-write are removed after this
+# A disk that is full or read-only, or a folder this process may not write: the user's to fix.
+DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
 
 
 def _prefix(final: Path) -> str:
@@ -113,3 +120,32 @@ def atomic_file(path: str | Path, mode: str = "w", fsync: bool = False, **open_k
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def check_writable(folder, field: str) -> None:
+    """A ConfigError naming ``field`` unless a file can be created in ``folder`` (or, while it does
+    not exist, in the nearest folder above it, where it would be made). A temporary file is
+    created and removed: nothing stays."""
+    if folder is None:
+        raise ConfigError(field, "missing from the config", "a folder this process can write to")
+    folder = Path(str(folder)).expanduser()
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    try:
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-writable-", dir=existing)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise ConfigError(field, f"cannot write to {folder} ({exc.strerror or exc} at {existing})",
+                          "a folder this process can write to, on a disk with free space") from None
+
+
+def write_error(exc: OSError, path, what: str) -> WriteError | None:
+    """The one-line error for ``exc`` met writing ``what`` at ``path``, if it is a disk's
+    (full, read-only, no permission); None for any other error, which is a bug to show whole."""
+    if getattr(exc, "errno", None) not in DISK_ERRNOS:
+        return None
+    return WriteError(f"cannot write {what} to {path}: {exc.strerror or exc}")

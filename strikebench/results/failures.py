@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 import traceback
 from pathlib import Path
@@ -14,13 +15,20 @@ def failures_dir(results_dir) -> Path:
     return Path(results_dir) / "failed"
 
 
-def record_failure(results_dir, key: str, cell: str, exc: BaseException) -> Path:
+def record_failure(results_dir, key: str, cell: str, exc: BaseException) -> Path | None:
+    """Note the failure for ``strikebench status``; None (and a one-line warning) when the note
+    cannot be written either (a read-only or full disk): the error itself is reported anyway."""
     lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
     entry = {"cell_key": key, "cell": cell, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
              "error": f"{type(exc).__name__}: {exc}", "last_lines": "".join(lines).splitlines()[-12:]}
     final = failures_dir(results_dir) / f"{key}.json"
-    with atomic_file(final) as fh:  # a later failure of the same cell replaces this note
-        json.dump(entry, fh, indent=1)
+    try:
+        with atomic_file(final) as fh:  # a later failure of the same cell replaces this note
+            json.dump(entry, fh, indent=1)
+    except OSError as error:
+        print(f"strikebench: warning: cannot write the failure note {final}: {error.strerror or error}",
+              file=sys.stderr)
+        return None
     return final
 
 

@@ -7,14 +7,16 @@ import json
 # Output paths, device, logging, launching and resume/force/lock do not change what a cell measures.
 EXCLUDED_TOP = ("results_dir", "data_root", "data_cache", "work_dir", "logger", "resume", "force", "lock", "hydra")
 # Trainer options added later, at the value that reproduces what came before them.
-TRAINER_DEFAULTS_BEFORE_OPTIONS = {("data_path", "recbole"), ("strategy", "auto")}
+TRAINER_DEFAULTS_BEFORE_OPTIONS = {("data_path", "recbole"), ("strategy", "auto"), ("precision", None)}
+# Top-level sections added later that leave the key as it was while empty (no extra callbacks).
+OPTIONAL_TOP = ("callbacks",)
 OPTIONAL_EVAL = ("sampled_negatives", "rating_metrics")
 EXCLUDED_TRAINER = ("accelerator", "devices", "progress_bar", "keep_checkpoints", "eval_batch_size")
 
 
 def identity(config: dict) -> dict:
     """The part of a resolved config (plain dict) that decides a cell's result."""
-    out = {k: v for k, v in config.items() if k not in EXCLUDED_TOP}
+    out = {k: v for k, v in config.items() if k not in EXCLUDED_TOP and not (k in OPTIONAL_TOP and not v)}
     if isinstance(out.get("trainer"), dict):
         out["trainer"] = {k: v for k, v in out["trainer"].items()
                           if k not in EXCLUDED_TRAINER and (k, v) not in TRAINER_DEFAULTS_BEFORE_OPTIONS}

@@ -14,8 +14,10 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where a table is read: `status` and `plan` start without it
+    import pandas as pd
 
 from strikebench.results.atomic import new_temporary_dir, publish_directory
 from strikebench.results import corrupt
@@ -91,6 +93,8 @@ def read_record(path) -> dict:
 
 
 def read_per_user(cell_path) -> pd.DataFrame:
+    import pandas as pd
+
     path = Path(cell_path) / PER_USER
     try:
         return pd.read_parquet(path)

@@ -15,7 +15,7 @@ from strikebench.data.interactions import InteractionData
 from strikebench.data.split import FixedSplit
 from strikebench.training import distributed
 from strikebench.training.check import check_split_for
-from strikebench.training.lightning_fit import checkpoint_dir, restore_best, run_lightning
+from strikebench.training.lightning_fit import checkpoint_dir, monitor_name, restore_best, run_lightning
 from strikebench.training.loaders import company_train_loader
 from strikebench.training.models import build_model, has_gradient_step, is_sequential
 from strikebench.training.module import RecBoleModule
@@ -37,25 +37,28 @@ class FitResult:
     seconds: float
     resumed_from_epoch: int | None = None  # set when training resumed from a checkpoint
     world_size: int = 1  # processes that trained it (trainer=ddp)
+    data_path: str = "recbole"  # the training loader: recbole or fast (trainer.data_path resolved)
 
 
 def fit_company(cfg, data: InteractionData, split: FixedSplit, train_rows: np.ndarray, valid_rows: np.ndarray,
-                device: str, work_dir: Path, validate: Validate) -> FitResult:
+                device: str, work_dir: Path, validate: Validate, loggers: list | None = None,
+                callbacks: list | None = None) -> FitResult:
     """Build the RecBole model on the company's ``train_rows`` and train it, early-stopping on
-    ``validate`` (the caller's monitored metric of a score function on ``valid_rows``)."""
+    ``validate`` (the caller's monitored metric of a score function on ``valid_rows``).
+    ``loggers`` and ``callbacks``: Lightning objects for the Trainer (strikebench.training.lightning_fit)."""
     started = time.perf_counter()
     model_name = cfg.model.name
     sequential = is_sequential(model_name)
     if sequential:
         check_split_for(model_name, cfg.split)
     config = _seeded_config(cfg, data.name, device)
-    train_dataset, loader = company_train_loader(cfg, config, data, train_rows, valid_rows, split.test, sequential)
+    train_dataset, loader, data_path = company_train_loader(cfg, config, data, train_rows, valid_rows, split.test,
+                                                            sequential)
     model = build_model(model_name, config, train_dataset)
     trainable = has_gradient_step(model_name)
     phases = training_phases(model_name, config) if trainable else []
     # Models without gradient steps (Pop, ItemKNN, EASE) are built on one device by every rank.
     data_parallel = trainable and distributed.is_data_parallel(cfg.trainer)
-    generators = [getattr(loader, "generator", None)]  # the shuffle order's own generator, checkpointed
     loader = _epoch_loader(loader, phases, data_parallel)
 
     # Validation predicts the valid interactions from the training data; the test set is
@@ -64,14 +67,15 @@ def fit_company(cfg, data: InteractionData, split: FixedSplit, train_rows: np.nd
     score_fn = company_score_function(model, config, data, np.concatenate([train_rows, valid_rows]), sequential,
                                       device) if sequential else valid_score_fn
     module = RecBoleModule(model, valid_score_fn, validate, float(cfg.model.learning_rate),
-                           float(cfg.model.get("weight_decay") or 0.0), trainable, f"valid/{cfg.trainer.monitor}",
+                           float(cfg.model.get("weight_decay") or 0.0), trainable, monitor_name(cfg.trainer),
                            phases)
     trainer, checkpoint, resumed_from = run_lightning(module, loader, cfg.trainer, work_dir,
                                                       validates=trainable and len(valid_rows) > 0,
-                                                      data_parallel=data_parallel, generators=generators)
+                                                      data_parallel=data_parallel, loggers=loggers,
+                                                      callbacks=callbacks)
 
     result = FitResult(model, score_fn, int(trainer.current_epoch), None, None, 0.0, resumed_from,
-                       int(trainer.world_size))
+                       int(trainer.world_size), data_path)
     if distributed.is_rank_zero():  # a data-parallel worker leaves evaluation and files to rank 0
         if checkpoint is not None and checkpoint.best_model_path:
             result.best_epoch, result.best_valid = restore_best(module, checkpoint, device)

@@ -1,9 +1,9 @@
-"""A company's training loader: RecBole's own (the default) or the fast on-device path."""
+"""A company's training loader: the fast on-device path (the default where it applies) or RecBole's own."""
 from __future__ import annotations
 
 from strikebench.data.interactions import InteractionData
 from strikebench.errors import ConfigError
-from strikebench.training.check import DATA_PATHS, data_path_of
+from strikebench.training.check import DATA_PATHS, resolved_data_path
 from strikebench.training.company_data import company_dataset
 from strikebench.training.sequences import sequential_dataset
 
@@ -25,10 +25,11 @@ def train_loader(config, data: InteractionData, train_rows, valid_rows, test_row
 
 
 def company_train_loader(cfg, config, data: InteractionData, train_rows, valid_rows, test_rows, sequential: bool):
-    """(train dataset, loader) on the data path ``trainer.data_path`` names (``recbole`` or ``fast``)."""
-    data_path = data_path_of(cfg.trainer)
+    """(train dataset, loader, data path) on the path ``trainer.data_path`` resolves to
+    (``check.resolved_data_path``: ``auto`` is ``fast`` wherever the fast path applies)."""
+    data_path = resolved_data_path(cfg.trainer, cfg.model)
     if data_path == "recbole":
-        return train_loader(config, data, train_rows, valid_rows, test_rows, sequential)
+        return (*train_loader(config, data, train_rows, valid_rows, test_rows, sequential), data_path)
     from strikebench.training.fast import company as fast_data
     from strikebench.training.fast.loader import unsupported_reason
 
@@ -36,4 +37,4 @@ def company_train_loader(cfg, config, data: InteractionData, train_rows, valid_r
     if data_path != "fast" or reason:
         raise ConfigError("trainer.data_path", f"{data_path!r} cannot train {cfg.model.name}: {reason}"
                           if data_path == "fast" else f"unknown data path {data_path!r}", ", ".join(DATA_PATHS))
-    return fast_data.train_loader(config, data, train_rows, valid_rows, test_rows, sequential)
+    return (*fast_data.train_loader(config, data, train_rows, valid_rows, test_rows, sequential), data_path)

@@ -15,7 +15,15 @@ class RecBoleModule(L.LightningModule):
 
     One epoch does what one epoch of RecBole's trainer for the model does: one pass with one
     Adam optimiser over all parameters, or, for models with several ``phases`` (RecVAE), each
-    phase's passes with that phase's own optimiser (manual optimisation).
+    phase's passes with that phase's own optimiser, whose batches come as (phase, batch).
+
+    The optimisation is manual, and by default a whole epoch is one Lightning step
+    (``epoch_loader``, set by ``lightning_fit``): Lightning's per-batch loop (hooks, closure,
+    logging) cost as much as the training step itself on small batches. Epochs, validation,
+    early stopping, checkpoints and resuming keep Lightning's semantics, which are per epoch.
+    Under DDP Lightning feeds the batches one step each, since every backward pass needs its own
+    forward through the DDP wrapper. The loss is summed on the device and logged once an epoch:
+    no host synchronisation per batch.
 
     Models without a gradient step (RecBole's TRADITIONAL type: Pop, ItemKNN, EASE) still
     see one pass over the data, since some (Pop) count interactions in ``calculate_loss``.
@@ -36,9 +44,12 @@ class RecBoleModule(L.LightningModule):
         self.trainable = trainable
         self.monitor = monitor
         self.phases = list(phases or [])
-        self.automatic_optimization = trainable and len(self.phases) <= 1
+        self.automatic_optimization = False
+        self.epoch_loader = None  # set: one Lightning step runs the whole epoch over it
         self._valid_value = None
         self._phase = None
+        self._loss_sum = None
+        self._steps = 0
 
     def on_train_epoch_start(self):
         # RecBole's trainer calls model.train() at the start of every epoch; some models act on
@@ -46,36 +57,59 @@ class RecBoleModule(L.LightningModule):
         if self.trainable:
             self.model.train()
         self._phase = None
+        self._loss_sum, self._steps = None, 0
 
     def training_step(self, batch, batch_idx):
+        if self.epoch_loader is None:
+            self._train_batch(batch)
+            return None
+        for each in self.epoch_loader:
+            self._train_batch(each)
+        self._log_loss()
+        return None
+
+    def on_train_epoch_end(self):
+        if self.epoch_loader is None:
+            self._log_loss()
+
+    def _train_batch(self, batch) -> None:
         if not self.trainable:
             with torch.no_grad():
                 self.model.calculate_loss(batch)
-            return None
-        if self.automatic_optimization:
-            loss = self._loss(batch)
-            self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=1, sync_dist=True)
-            return loss
-        index, batch = batch
-        phase = self.phases[index]
-        if index != self._phase:
-            self._phase = index
-            if phase.before is not None:
-                phase.before(self.model)
-            self.model.train()  # RecBole's _train_epoch starts every pass with model.train()
-        optimizer = self.optimizers()[index]
+            return
+        index, phase = 0, None
+        if self.phases and len(self.phases) > 1:
+            index, batch = batch
+            phase = self.phases[index]
+            if index != self._phase:
+                self._phase = index
+                if phase.before is not None:
+                    phase.before(self.model)
+                self.model.train()  # RecBole's _train_epoch starts every pass with model.train()
+        optimizer = self._optimizers()[index]
         optimizer.zero_grad()
-        loss = self._loss(batch, **phase.loss_kwargs)
+        loss = self._loss(batch, **(phase.loss_kwargs if phase is not None else {}))
         self.manual_backward(loss)
         optimizer.step()
-        self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=1, sync_dist=True)
-        return None
+        loss = loss.detach()
+        self._loss_sum = loss if self._loss_sum is None else self._loss_sum + loss
+        self._steps += 1
+
+    def _optimizers(self) -> list:
+        # Lightning's wrappers: their steps count global_step, which checkpoints are saved by.
+        optimizers = self.optimizers()
+        return optimizers if isinstance(optimizers, list) else [optimizers]
 
     def _loss(self, batch, **kwargs):
         loss = self.model.calculate_loss(batch, **kwargs)
         if isinstance(loss, tuple):  # some RecBole models return several loss terms
             loss = sum(loss)
         return loss
+
+    def _log_loss(self) -> None:
+        if self._steps:  # the epoch's mean loss: the one host synchronisation of the epoch
+            self.log("train/loss", self._loss_sum / self._steps, on_step=False, on_epoch=True, prog_bar=True,
+                     batch_size=1, sync_dist=True)
 
     def validation_step(self, batch, batch_idx):
         # The validation loader holds one batch: it only starts the pass (the model in eval

@@ -55,6 +55,9 @@ def score_function(model, user_field: str, item_field: str | None = None, n_item
             return model.full_sort_predict(batch).view(len(users), -1)
         return _predict_all_items(model, batch, len(users), n_items, item_field)
 
+    # A new matrix per call, as RecBole's Trainer assumes when it masks full_sort_predict's result
+    # in place: the evaluator may mask it in place too (evaluation/evaluator.py).
+    score.returns_new_scores = True
     return score
 
 
