@@ -34,23 +34,28 @@ def early_stopping(trainer) -> dict:
 
 
 def trained_cell(results: Path, monkeypatch) -> tuple[dict, dict, dict]:
-    """Run the cell in this process: (Lightning's state at the start of each epoch this process
-    trained, by epoch; the final weights; the record)."""
+    """Run the cell in this process: (Lightning's state as each epoch this process trained begins
+    its training step, by epoch; the final weights; the record). One Lightning step trains a
+    whole epoch (module.epoch_loader); Lightning draws its loader's seed from torch's generator
+    just before or after on_train_epoch_start depending on whether it restarted, so the state is
+    taken as the step begins, after either."""
     at_start, weights = {}, {}
-    epoch_start, fit_company = RecBoleModule.on_train_epoch_start, cell.fit_company
+    training_step, fit_company = RecBoleModule.training_step, cell.fit_company
 
-    def seen_at_epoch_start(self):
-        epoch_start(self)
+    def seen_as_the_epoch_begins(self, batch, batch_idx):
+        shuffle = self.epoch_loader.generator  # the fast loader's own: shuffle order and negatives
         at_start[self.current_epoch] = dict(
             global_step=self.trainer.global_step, optimizer=copy.deepcopy(self.optimizers().optimizer.state_dict()),
-            early_stopping=copy.deepcopy(early_stopping(self.trainer)), torch_rng=torch.get_rng_state())
+            early_stopping=copy.deepcopy(early_stopping(self.trainer)), torch_rng=torch.get_rng_state(),
+            loader_rng=shuffle.get_state())
+        return training_step(self, batch, batch_idx)
 
     def keep_weights(*args, **kwargs):
         fit = fit_company(*args, **kwargs)
         weights.update({name: value.detach().clone() for name, value in fit.model.state_dict().items()})
         return fit
 
-    monkeypatch.setattr(RecBoleModule, "on_train_epoch_start", seen_at_epoch_start)
+    monkeypatch.setattr(RecBoleModule, "training_step", seen_as_the_epoch_begins)
     monkeypatch.setattr(cell, "fit_company", keep_weights)
     outcome = cell.run_cell(compose_cell([*OVERRIDES, f"results_dir={results}"]), log=lambda m: None)
     monkeypatch.undo()
@@ -88,6 +93,7 @@ def test_a_killed_cell_resumes_and_ends_as_if_never_interrupted(tmp_path, monkey
     assert resumed_state["early_stopping"] == whole_state["early_stopping"]
     assert resumed_state["early_stopping"]["best_score"] > 0  # a validated epoch, not a fresh callback
     assert torch.equal(resumed_state["torch_rng"], whole_state["torch_rng"])
+    assert torch.equal(resumed_state["loader_rng"], whole_state["loader_rng"])
     # ... so it trains the same batches and negatives, and ends with the same weights and metrics.
     assert resumed_weights.keys() == whole_weights.keys()
     for name, value in whole_weights.items():

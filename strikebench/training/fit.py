@@ -59,6 +59,7 @@ def fit_company(cfg, data: InteractionData, split: FixedSplit, train_rows: np.nd
     phases = training_phases(model_name, config) if trainable else []
     # Models without gradient steps (Pop, ItemKNN, EASE) are built on one device by every rank.
     data_parallel = trainable and distributed.is_data_parallel(cfg.trainer)
+    generators = [getattr(loader, "generator", None)]  # the shuffle order's and negatives' own, checkpointed
     loader = _epoch_loader(loader, phases, data_parallel)
 
     # Validation predicts the valid interactions from the training data; the test set is
@@ -72,7 +73,7 @@ def fit_company(cfg, data: InteractionData, split: FixedSplit, train_rows: np.nd
     trainer, checkpoint, resumed_from = run_lightning(module, loader, cfg.trainer, work_dir,
                                                       validates=trainable and len(valid_rows) > 0,
                                                       data_parallel=data_parallel, loggers=loggers,
-                                                      callbacks=callbacks)
+                                                      callbacks=callbacks, generators=generators)
 
     result = FitResult(model, score_fn, int(trainer.current_epoch), None, None, 0.0, resumed_from,
                        int(trainer.world_size), data_path)

@@ -15,19 +15,22 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from strikebench.training.random_states import RandomStates
+
 
 def run_lightning(module, loader, trainer_cfg, work_dir: Path, validates: bool, data_parallel: bool,
-                  loggers: list | None = None, callbacks: list | None = None):
+                  loggers: list | None = None, callbacks: list | None = None, generators=()):
     """``trainer.fit`` of ``module`` on ``loader``; returns (trainer, checkpoint callback or None,
     the epoch it resumed after or None). ``validates``: early-stop on ``module.monitor``.
 
     ``loggers`` (e.g. the cell's W&B run) and ``callbacks`` (the user's, from conf/callbacks) are
-    Lightning objects built by the caller; the protocol's checkpoint and early stopping come first."""
+    Lightning objects built by the caller; the protocol's checkpoint and early stopping come first.
+    ``generators``: the loader's own random generators, checkpointed with the global ones."""
     ckpt_dir = checkpoint_dir(work_dir)
     with _quiet_lightning():
         trainer, checkpoint = build_trainer(trainer_cfg, work_dir, trainable=module.trainable, validates=validates,
                                             data_parallel=data_parallel, callbacks=callbacks or (),
-                                            loggers=loggers or ())
+                                            loggers=loggers or (), generators=generators)
         resume = ckpt_dir / "last.ckpt"
         resumed_from = _checkpoint_epoch(resume) if validates and resume.is_file() else None
         trainer.fit(module, train_dataloaders=epoch_steps(module, loader, data_parallel),
@@ -37,7 +40,7 @@ def run_lightning(module, loader, trainer_cfg, work_dir: Path, validates: bool, 
 
 
 def build_trainer(trainer_cfg, work_dir: Path, *, trainable: bool, validates: bool, data_parallel: bool,
-                  callbacks=(), loggers=()):
+                  callbacks=(), loggers=(), generators=()):
     """The Lightning Trainer of a company's fit and its checkpoint callback (None without
     validation). Early stopping and the best checkpoint follow ``valid/<trainer.monitor>``."""
     monitor = monitor_name(trainer_cfg)
@@ -48,7 +51,8 @@ def build_trainer(trainer_cfg, work_dir: Path, *, trainable: bool, validates: bo
         checkpoint = L.pytorch.callbacks.ModelCheckpoint(dirpath=checkpoint_dir(work_dir), monitor=monitor, mode="max",
                                                          save_top_k=1, save_last=True)
         own = [checkpoint, L.pytorch.callbacks.EarlyStopping(monitor=monitor, mode="max",
-                                                             patience=int(trainer_cfg.patience))]
+                                                             patience=int(trainer_cfg.patience)),
+               RandomStates(generators)]  # a resumed fit draws what an uninterrupted one would
     trainer = L.Trainer(
         max_epochs=int(trainer_cfg.max_epochs) if trainable else 1,
         accelerator=str(trainer_cfg.accelerator),
