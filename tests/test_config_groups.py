@@ -21,7 +21,8 @@ from strikebench.app.validate import validate
 from strikebench.config.paths import CONF_DIR, config_context, config_options
 
 GROUPS = ("dataset", "model", "strike", "strike/selector", "strike/lever", "trainer", "logger", "split",
-          "experiment", "hydra/launcher")
+          "callbacks", "experiment", "hydra/launcher", "hydra/job_logging", "hydra/sweeper")
+HYDRA_GROUPS = ("hydra/launcher", "hydra/job_logging", "hydra/sweeper")  # composed with Hydra's own config
 OPTIONS = [(group, option) for group in GROUPS for option in config_options(group)]
 
 
@@ -61,7 +62,7 @@ def test_every_group_has_options_and_the_list_is_complete():
     assert on_disk - set(GROUPS) == {"analysis", "model/per_trainer/tiny"}
 
 
-@pytest.mark.parametrize("group,option", [o for o in OPTIONS if o[0] not in ("experiment", "hydra/launcher")],
+@pytest.mark.parametrize("group,option", [o for o in OPTIONS if o[0] != "experiment" and o[0] not in HYDRA_GROUPS],
                          ids=lambda v: v)
 def test_the_option_composes_with_its_values_and_validates(compose_cfg, group, option):
     # Models are composed with trainer=tiny, so that their tiny presets are checked too.
@@ -72,6 +73,17 @@ def test_the_option_composes_with_its_values_and_validates(compose_cfg, group, o
     for key, value in expected.items():
         assert composed[key] == value, f"{group}={option}: {key}"
     validate(cfg)
+
+
+@pytest.mark.parametrize("group,option", [o for o in OPTIONS if o[0] in HYDRA_GROUPS], ids=lambda v: v)
+def test_every_hydra_option_composes_with_its_values(group, option):
+    with config_context():
+        cfg = compose("config", overrides=[f"{group}={option}"], return_hydra_config=True)
+    node = OmegaConf.to_container(node_of(cfg, group), resolve=False)
+    for key, value in own_values(group, option).items():
+        assert node[key] == value, f"{group}={option}: {key}"
+    if "_target_" in node:
+        assert get_class(node["_target_"])  # the launcher, the sweeper: importable
 
 
 @pytest.mark.parametrize("launcher", config_options("hydra/launcher"))

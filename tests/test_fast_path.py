@@ -72,7 +72,9 @@ def test_auto_switched_model_matches_recbole_quality(name, compose_cfg, ml100k, 
 
 
 def test_user_batch_and_pointwise_models_train_on_the_fast_path(compose_cfg, ml100k):
-    """MultiVAE (user batches) and NeuMF (pointwise, labels) take the fast batches as they are."""
+    """MultiVAE (user batches) and NeuMF (pointwise, labels) take the fast batches as they are and
+    learn from them: 20 Adam steps lower the loss of the loader's first batch (MultiVAE 698 -> 636,
+    NeuMF 0.694 -> 0.683 when written; the same dropout draws before and after)."""
     data, split = ml100k
     for model_name in ("multivae", "neumf"):
         cfg = compose_cfg([f"model={model_name}", "seed=0"])
@@ -80,14 +82,21 @@ def test_user_batch_and_pointwise_models_train_on_the_fast_path(compose_cfg, ml1
         dataset, loader = company.train_loader(config, data, split.train)
         model = build_model(cfg.model.name, config, dataset)
         optimizer = torch.optim.Adam(model.parameters(), lr=float(cfg.model.learning_rate))
-        losses = []
-        for batch in itertools.islice(loader, 10):
+        first = next(iter(loader))
+
+        def first_loss() -> float:
+            torch.manual_seed(0)
+            with torch.no_grad():
+                return float(model.calculate_loss(first))
+
+        before = first_loss()
+        for batch in itertools.islice(itertools.chain.from_iterable(itertools.repeat(loader, 3)), 20):
             optimizer.zero_grad()
             loss = model.calculate_loss(batch)
             loss.backward()
             optimizer.step()
-            losses.append(float(loss.detach()))
-        assert losses and all(np.isfinite(losses)), model_name
+            assert np.isfinite(float(loss.detach())), model_name
+        assert first_loss() < 0.99 * before, model_name
 
 
 def test_unsupported_models_are_refused_by_name(compose_cfg, ml100k):

@@ -96,7 +96,22 @@ def test_poisoned_rows_reach_training_and_evaluation(compose_cfg, ml100k, monkey
     ["strike/lever=cdc_strike", "strike/selector=light_users", "strike.lever.base_share=0.2"],
 ])
 def test_every_lever_and_selector_runs_a_cell(compose_cfg, ml100k, overrides):
-    record, _ = run(compose_cfg, "strike.participation=0.5", *overrides)
-    assert record["companies"]["incumbent"]["status"] == "ok"
+    from strikebench.data.cache import get_split
+
+    cfg = compose_cfg(overrides)  # the cell's own split (temporal_strike's is time-ordered)
+    _, split = get_split(cfg.dataset, cfg.data_root, cfg.split)
+    record, path = run(compose_cfg, "strike.participation=0.5", *overrides)
+    incumbent = record["companies"]["incumbent"]
+    assert incumbent["status"] == "ok"
     assert record["participants"]["count"] > 0 and record["participants"]["group"] != "all users"
     assert record["levers"] and all("company" in step for step in record["levers"])
+    # The lever acted on the incumbent's rows of participants only (a competitor's base data is
+    # anybody's), and the incumbent trained on what it left.
+    rows = pd.read_parquet(path / LEVER_ROWS)
+    at_incumbent = rows[rows["company"] == "incumbent"]
+    assert len(at_incumbent) > 0 and set(at_incumbent["user"]) <= set(record["participants"]["users"])
+    assert len(replay(split.train, split.valid, rows)["incumbent"].train) == incumbent["train_interactions"]
+    if "poison" in overrides[0]:
+        assert incumbent["rewritten_interactions"] == (rows["change"] == "rewritten").sum() > 0
+    else:
+        assert incumbent["train_interactions"] < len(split.train)
