@@ -1,5 +1,6 @@
 """A cell's company view exported as RecBole benchmark files gives the same metrics in plain RecBole,
-both through RecBole's pipeline on the exported YAML and through the exported ``run_recbole.py``."""
+both through RecBole's pipeline on the exported YAML and through the exported ``run_recbole.py``;
+the exported files are the company's view as the cell's record has it. ML-100K cells: slow."""
 from __future__ import annotations
 
 import json
@@ -14,6 +15,8 @@ import yaml
 from strikebench import compat
 from strikebench.app.cell import run_cell
 from strikebench.app.export import main as export_main
+
+pytestmark = pytest.mark.slow
 
 METRICS = ("ndcg@10", "recall@10", "hit@10", "mrr@10", "precision@10")
 
@@ -90,6 +93,55 @@ def test_exported_script_reproduces_the_company_view(model, flags, compose_cfg, 
     for metric in METRICS:
         assert company_view[metric] == pytest.approx(theirs[metric], abs=1e-6), metric
     assert not (tmp_path / "log_tensorboard").exists()  # RecBole's files stay in the export folder
+
+
+def exported(export_dir: Path, part: str) -> list[tuple]:
+    table = pd.read_csv(export_dir / f"{export_dir.name}.{part}.inter", sep="\t", dtype=str)
+    return sorted(zip(table["user_id:token"], table["item_id:token"], table["timestamp:float"].astype(float)))
+
+
+def as_tokens(data, rows, items) -> list[tuple]:
+    return sorted(zip(data.user_tokens[data.user[rows]].astype(str), data.item_tokens[items].astype(str),
+                      data.timestamp[rows].astype(float)))
+
+
+@pytest.mark.parametrize("company,overrides", [
+    ("incumbent", ["strike.participation=0.3"]),
+    ("incumbent", ["strike/lever=poison", "strike.participation=0.3"]),
+    ("competitor", ["strike/lever=transfer_strike", "strike.participation=0.2", "strike.lever.base_share=0.1"]),
+], ids=["strike", "poison", "transfer competitor"])
+def test_the_exported_files_are_the_companys_view_and_the_fixed_test_set(company, overrides, compose_cfg, ml100k,
+                                                                         tmp_path):
+    """``--test holdout``: train and valid as the company holds them after the levers (replayed from
+    the cell's lever_rows.parquet, rewrites included), the test file the whole fixed test set."""
+    from strikebench.levers.replay import replay
+    from strikebench.results.assemble import LEVER_ROWS
+
+    data, split = ml100k
+    overrides = ["model=pop", "trainer=tiny", "seed=1", *overrides, f"results_dir={tmp_path / 'r'}"]
+    outcome = run_cell(compose_cfg(overrides), log=lambda m: None)
+    assert export_main([str(tmp_path / "export"), *overrides, "--company", company, "--test", "holdout"]) == 0
+    (export_dir,) = (tmp_path / "export").iterdir()
+
+    rows = pd.read_parquet(outcome.path / LEVER_ROWS)
+    item_id = {str(token): i for i, token in enumerate(data.item_tokens)}
+    new_items = rows["new_item"].map(lambda t: item_id.get(t, -1) if isinstance(t, str) else -1).to_numpy()
+    view = replay(split.train, split.valid, rows.assign(new_item=new_items))[company]
+    assert len(view.train) == outcome.record["companies"][company]["train_interactions"] > 0
+    for part, held in (("train", view.train), ("valid", view.valid)):
+        assert exported(export_dir, part) == as_tokens(data, held, view.items(data.item, held)), part
+    assert exported(export_dir, "test") == as_tokens(data, split.test, data.item[split.test])
+
+    participants = set(outcome.record["participants"]["users"])
+    valid_users = {user for user, _, _ in exported(export_dir, "valid")}
+    if company == "incumbent" and "poison" not in overrides[3]:
+        assert not valid_users & participants  # the strikers' validation rows left with them
+    if "poison" in overrides[3]:  # the rewritten rows hold their new items in the exported training file
+        rewritten = rows[(rows["change"] == "rewritten") & (rows["part"] == "train")]
+        assert len(rewritten) > 0
+        assert set(zip(rewritten["user"], rewritten["new_item"])) <= {(u, i) for u, i, _ in exported(export_dir, "train")}
+    if company == "competitor":  # the competitor holds the participants' validation rows, moved to it
+        assert participants & valid_users
 
 
 def test_export_refuses_to_overwrite_silently(tmp_path, capsys):
