@@ -14,15 +14,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from strikebench.results import store
-from tests.conftest import TERMINAL_STATES, run_quiet
+from tests.helpers.run_if import RunIf
+from tests.helpers.slurm import accounted_state, queue_state, run_quiet, submitit_job, wait_on_job, wait_until_finished
 
-pytestmark = pytest.mark.slurm
+# The tests wait on the job's state (tests/helpers/slurm.py), however long it queues on a busy
+# cluster, and find it by its id, never by its name.
+pytestmark = [pytest.mark.slurm, RunIf(slurm=True)]
 
 
 ARRAY_SBATCH = Path(__file__).resolve().parents[1] / "slurm" / "array.sbatch"
@@ -38,17 +40,7 @@ def first_checkpoint(results):
     return list(results.glob(".work/*/incumbent/checkpoints/last.ckpt"))
 
 
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(1)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}")
-
-
-def interrupt_mid_training(results, partition, cwd, command: list[str], timeout=300):
+def interrupt_mid_training(results, partition, cwd, command: list[str]):
     """Start the sweep, wait for its first epoch checkpoint, run ``command + [job]``; the sweep's output.
 
     Returns (return code, output, job id) once the sweep command has ended by itself.
@@ -56,16 +48,15 @@ def interrupt_mid_training(results, partition, cwd, command: list[str], timeout=
     sweep = subprocess.Popen(sweep_command(results, partition), cwd=cwd,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        wait_for(lambda: first_checkpoint(results), 300, "a checkpoint")
-        jobs = run_quiet(["squeue", "-h", "-n", "hydra_app", "-o", "%i"]).stdout.split()
-        assert len(jobs) == 1, f"expected the sweep's one job in the queue, found {jobs}"
-        done = run_quiet(command + jobs)
+        job = submitit_job(results, sweep)
+        wait_on_job(job, lambda: first_checkpoint(results), "a checkpoint")
+        done = run_quiet([*command, job])
         assert done.returncode == 0, done.stderr
-        output, _ = sweep.communicate(timeout=timeout)
+        output, _ = sweep.communicate()  # the sweep command waits on its job itself
     finally:
         if sweep.poll() is None:
             sweep.kill()
-    return sweep.returncode, output, jobs[0]
+    return sweep.returncode, output, job
 
 
 def restarts(job: str) -> int:
@@ -85,7 +76,7 @@ def assert_one_resumed_record(results):
 def test_usr1_makes_the_job_requeue_itself_and_resume(slurm_partition, tmp_path):
     results = tmp_path / "results"
     rc, output, job = interrupt_mid_training(results, slurm_partition, tmp_path,
-                                             ["scancel", "--signal=USR1"], timeout=600)
+                                             ["scancel", "--signal=USR1"])
     assert rc == 0, output[-3000:]  # no relaunch: the requeued job finished the sweep
     assert restarts(job) >= 1
     assert_one_resumed_record(results)
@@ -96,14 +87,10 @@ def test_usr1_makes_the_job_requeue_itself_and_resume(slurm_partition, tmp_path)
 
 def test_slurm_requeue_sigterm_ends_the_job_which_comes_back_and_resumes(slurm_partition, tmp_path):
     results = tmp_path / "results"
-    rc, output, job = interrupt_mid_training(results, slurm_partition, tmp_path, ["scontrol", "requeue"], timeout=600)
+    rc, output, job = interrupt_mid_training(results, slurm_partition, tmp_path, ["scontrol", "requeue"])
     assert rc == 0, output[-3000:]
     assert restarts(job) >= 1
     assert_one_resumed_record(results)
-
-
-def job_state(job: str) -> str:
-    return run_quiet(["squeue", "-h", "-j", job, "-o", "%T"]).stdout.strip()
 
 
 def test_time_limit_signal_counts_a_timeout_requeues_and_resumes(slurm_partition, tmp_path):
@@ -114,16 +101,16 @@ def test_time_limit_signal_counts_a_timeout_requeues_and_resumes(slurm_partition
     sweep = subprocess.Popen(sweep_command(results, slurm_partition, training), cwd=tmp_path,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        wait_for(lambda: first_checkpoint(results), 300, "a checkpoint")
-        (job,) = run_quiet(["squeue", "-h", "-n", "hydra_app", "-o", "%i"]).stdout.split()
+        job = submitit_job(results, sweep)
+        wait_on_job(job, lambda: first_checkpoint(results), "a checkpoint")
         # One minute left: inside signal_delay_s (120 s), so Slurm's next time-limit check sends USR1.
         shortened = run_quiet(["scontrol", "update", f"JobId={job}", "TimeLimit=1"])
         assert shortened.returncode == 0, shortened.stderr
-        wait_for(lambda: restarts(job) >= 1 and job_state(job) == "PENDING", 120, "the job to be requeued")
+        wait_on_job(job, lambda: restarts(job) >= 1 and queue_state(job) == "PENDING", "the job to be requeued")
         # The requeued run gets its full time back, as a resubmission would.
         restored = run_quiet(["scontrol", "update", f"JobId={job}", "TimeLimit=10"])
         assert restored.returncode == 0, restored.stderr
-        output, _ = sweep.communicate(timeout=600)
+        output, _ = sweep.communicate()
     finally:
         if sweep.poll() is None:
             sweep.kill()
@@ -158,16 +145,12 @@ def test_array_sbatch_task_requeues_itself_on_usr1_and_resumes(slurm_partition, 
     assert submit.returncode == 0, submit.stderr
     task = f"{submit.stdout.strip().split(';')[0]}_0"
     request.addfinalizer(lambda: run_quiet(["scancel", task]))  # no-op once finished
-    wait_for(lambda: first_checkpoint(results), 300, "a checkpoint")
+    wait_on_job(task, lambda: first_checkpoint(results), "a checkpoint")
     # What Slurm sends 120 s before the time limit (#SBATCH --signal=B:USR1@120): to the batch shell.
     signalled = run_quiet(["scancel", "--batch", "--signal=USR1", task])
     assert signalled.returncode == 0, signalled.stderr
 
-    def finished():
-        shown = run_quiet(["sacct", "-j", task, "-X", "-n", "-P", "-o", "State"]).stdout.split()
-        return shown and shown[-1] in TERMINAL_STATES and shown[-1]
-
-    state = wait_for(finished, 600, "the requeued task to finish")
+    state = wait_until_finished(task, lambda job: {job: accounted_state(job)})[task]
     (log,) = tmp_path.glob("slurm-*.out")
     assert state == "COMPLETED", log.read_text()[-3000:]
     assert "USR1 (time limit near), requeueing" in log.read_text()

@@ -111,7 +111,7 @@ def submitit_job(results: Path, sweep: subprocess.Popen) -> str:
     submitit names after it), waiting for the submission while the sweep command runs."""
     deadline = time.monotonic() + LIMIT
     while True:
-        jobs = [p.name for p in results.glob(".hydra/sweeps/*/.submitit/*") if list(p.glob("*_submitted.pkl"))]
+        jobs = [p.name for p in results.glob("sweeps/*/.submitit/*") if list(p.glob("*_submitted.pkl"))]
         if jobs:
             assert len(jobs) == 1, f"expected the sweep's one job, found {jobs}"
             return jobs[0]
