@@ -197,6 +197,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+@pytest.mark.slow
 def test_a_full_disk_is_one_line_naming_the_record(tiny_root, tmp_path):
     from strikebench.app.cell import resolved_config
     from strikebench.app.sweep import compose_cell

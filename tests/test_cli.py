@@ -6,8 +6,11 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from strikebench.results import store
+
+pytestmark = pytest.mark.slow  # strikebench subprocesses running cells and sweeps on ML-100K
 
 
 def strikebench(*args, cwd):

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 import torch
 
@@ -88,6 +89,7 @@ def test_clean_argv_hides_hydra_flags_from_recbole(tmp_path, tiny_data, monkeypa
     assert sys.argv == ["strikebench", "--cfg=job", "model=bpr"]  # restored
 
 
+@pytest.mark.slow
 def test_running_a_cell_never_imports_recbole_quick_start(tmp_path):
     # quick_start imports ray, which breaks on current setuptools.
     code = (

@@ -22,6 +22,8 @@ from strikebench.reporting.sweep_summary import main as summary_main
 from strikebench.results import corrupt, failures, store
 from strikebench.results.assemble import LEVER_ROWS
 
+pytestmark = pytest.mark.slow  # a sweep on ML-100K, relaunched
+
 CELLS = [["model=pop", "strike.participation=0"], ["model=pop", "strike.participation=0.3"],
          ["model=itemknn", "strike.participation=0"], ["model=itemknn", "strike.participation=0.3"]]
 DAMAGED = CELLS[3]

@@ -49,6 +49,7 @@ def test_help_and_version_import_neither_torch_nor_lightning_nor_recbole(tmp_pat
         assert not imported(run.stderr) & set(HEAVY), args
 
 
+@pytest.mark.slow
 def test_plan_and_status_start_without_torch(tmp_path):
     (tmp_path / "r" / "cells").mkdir(parents=True)
     status = strikebench("status", str(tmp_path / "r"), cwd=tmp_path)

@@ -37,6 +37,7 @@ def test_a_bad_callback_precision_or_logger_stops_before_training(tmp_path, caps
     assert not (tmp_path / "r").exists()  # nothing ran, nothing was written
 
 
+@pytest.mark.slow
 def test_a_user_callback_and_precision_from_the_command_line(tmp_path, capfd):
     from strikebench.app.cli import main
 
@@ -48,9 +49,9 @@ def test_a_user_callback_and_precision_from_the_command_line(tmp_path, capfd):
     assert main([*base, *extra]) == 0, capfd.readouterr().err[-2000:]
     (fit,) = [json.loads(line) for line in seen.read_text().splitlines()]  # one company, one fit
     assert fit["epochs"] == [0, 1] and fit["precision"] == "bf16-mixed"
-    # The protocol's early stopping and checkpoint stay; the user's callback is appended (Lightning
-    # itself moves checkpoint callbacks last).
-    assert fit["callbacks"] == ["EarlyStopping", "Seen", "ModelCheckpoint"]
+    # The protocol's early stopping, random states and checkpoint stay; the user's callback is
+    # appended (Lightning itself moves checkpoint callbacks last).
+    assert fit["callbacks"] == ["EarlyStopping", "RandomStates", "Seen", "ModelCheckpoint"]
     (record,) = store.iter_records(tmp_path / "r")
     assert record["companies"]["incumbent"]["training"]["best_epoch"] in (0, 1)
     assert record["config"]["callbacks"]["seen"]["_target_"] == "tests.lightning_callbacks.Seen"
@@ -65,6 +66,7 @@ def test_callbacks_and_precision_are_in_the_key_only_when_set():
     assert len({cell_key(config), cell_key(with_callback), cell_key(bf16)}) == 3
 
 
+@pytest.mark.slow
 def test_a_cell_logs_its_lines_to_the_job_log(tmp_path):
     run = subprocess.run([sys.executable, "-m", "strikebench", "model=pop", "strike.participation=0.1", *SMALL,
                           f"data_root={tmp_path / 'data'}", f"results_dir={tmp_path / 'r'}"],

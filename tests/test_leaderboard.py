@@ -53,6 +53,7 @@ def sweep(tmp_path_factory):
     return tiny_results(tmp_path_factory)
 
 
+@pytest.mark.slow
 def test_leaderboard_ranks_models_and_writes_csv_markdown_and_manifest(sweep, tmp_path):
     from strikebench.reporting.leaderboard import main
 
@@ -124,6 +125,7 @@ def test_seed_counts_and_the_range_a_level_was_sought_in_by_hand():
     assert ranking_table(table, settings).set_index("model").loc["M", "seeds"] == 3
 
 
+@pytest.mark.slow
 def test_leaderboard_interpolates_an_unmeasured_p_and_says_so(sweep, tmp_path):
     from strikebench.reporting.leaderboard import main
 
@@ -135,6 +137,7 @@ def test_leaderboard_interpolates_an_unmeasured_p_and_says_so(sweep, tmp_path):
     assert "L(0.4) interpolated linearly" in md and "ItemKNN" in md.split("interpolated linearly")[1]
 
 
+@pytest.mark.slow
 def test_leaderboard_latex(sweep, tmp_path):
     from strikebench.reporting.leaderboard import main
 

@@ -9,6 +9,8 @@ from strikebench.levers.replay import replay
 from strikebench.results import store
 from strikebench.results.assemble import LEVER_ROWS
 
+pytestmark = pytest.mark.slow  # whole cells on ML-100K
+
 
 def run(compose_cfg, *overrides):
     from strikebench.app.cell import run_cell

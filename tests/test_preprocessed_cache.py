@@ -86,6 +86,7 @@ def assert_same_split(a, b) -> None:
         assert np.array_equal(getattr(a, part), getattr(b, part)), part
 
 
+@pytest.mark.slow
 def test_hit_after_miss_is_a_cold_load_on_ml100k(tmp_path):
     from strikebench.data.split import make_split
     from strikebench.datasets.registry import bundled_dir, load_config
@@ -207,6 +208,7 @@ def _build(args):
     return info["data"], info.get("published"), data_checksum(data), split.test.tolist()
 
 
+@pytest.mark.slow
 def test_concurrent_builders_leave_one_valid_entry(tmp_path):
     folder = _tiny_folder(tmp_path / "data")
     cache = tmp_path / "cache"

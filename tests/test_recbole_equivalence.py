@@ -11,6 +11,8 @@ from strikebench.training.company_data import company_dataset
 from strikebench.training.fit import fit_company
 from strikebench.training.recbole_config import recbole_config_dict
 
+pytestmark = pytest.mark.slow  # ML-100K trainings in strikebench and in RecBole
+
 
 # Pop is left out on purpose: its scores are counts with many exact ties, which torch.topk in
 # RecBole orders arbitrarily while strikebench breaks ties by item index (docs/design.md rule 4).

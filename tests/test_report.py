@@ -14,6 +14,8 @@ from strikebench.analysis import PairedComparison, boycott_summary, paired_test,
 from strikebench.results import store
 from strikebench.results.per_user_table import per_user_table
 
+pytestmark = pytest.mark.slow  # ML-100K sweeps (module fixtures) behind every report test
+
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory):

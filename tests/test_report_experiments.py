@@ -6,6 +6,8 @@ import pytest
 from strikebench.app.validate import validate
 from strikebench.app.sweep import compose_cell, expand
 
+pytestmark = pytest.mark.slow  # every shipped experiment expanded and composed
+
 EXPECTED = {  # experiment -> cells on ML-100K (docs/reports.md)
     "data_strikes_random": 4 * 17 * 5,
     "data_strikes_groups": 5 * 4 * 1 * 5,

@@ -13,6 +13,8 @@ from strikebench.analysis import ResultsTableError
 from strikebench.reporting.load import load_results
 from strikebench.reporting.settings import analysis_settings
 
+pytestmark = pytest.mark.slow  # ML-100K sweeps of two studies
+
 # EASE's p = 0.3 cells go to study B, without any p = 0 cell: in B, EASE has no full-data value
 IN_B = {("EASE", 0.3)}
 

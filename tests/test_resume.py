@@ -22,6 +22,8 @@ from strikebench.app.sweep import compose_cell
 from strikebench.results import store
 from strikebench.training.module import RecBoleModule
 
+pytestmark = pytest.mark.slow  # BPR on ML-100K, twice, one run in a killed subprocess
+
 K = 1  # the last epoch (index) checkpointed before the kill
 # BPR on ML-100K, 10% on strike: about a second an epoch; patience 2 keeps early stopping armed.
 OVERRIDES = ["model=bpr", "strike.participation=0.1", "trainer.max_epochs=4", "trainer.patience=2"]

@@ -37,6 +37,7 @@ def sampled_sweep_cells():
     return cells[::23]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source", ["hand_made", "sweep"])
 def test_fast_expansion_gives_hydras_configs_and_keys(source):
     cells = HAND_MADE if source == "hand_made" else sampled_sweep_cells()
@@ -80,6 +81,7 @@ def test_bad_overrides_fail_as_in_hydra(cell, needle):
         composer.resolved(cell)
 
 
+@pytest.mark.slow
 def test_sweep_jobs_get_the_configs_hydras_launcher_composes():
     """The jobs Hydra's basic launcher runs in this process (strikebench.app.jobs.SweepJobs)."""
     from hydra.core.global_hydra import GlobalHydra

@@ -123,6 +123,7 @@ def test_a_failure_after_the_record_is_stored_is_a_warning(tmp_path, caplog, mon
     assert not logged_marker(tmp_path, "abc123").exists()  # wandb-sync will log it
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["online", "auto"])
 def test_an_unreachable_server_leaves_the_cell_whole_and_offline(tmp_path, mode):
     port = closed_port()
@@ -172,6 +173,7 @@ def test_run_config_and_summary_from_a_hand_record():
     assert wandb_record.sweep_run_id("my study: p/seeds") == "sweep-my-study-p-seeds"
 
 
+@pytest.mark.slow
 def test_a_live_cell_run_has_per_epoch_history_for_both_companies(tmp_path):
     run = strikebench("model=bpr", "trainer=tiny", "strike/lever=transfer", "strike.participation=0.3", *SMALL,
                       f"data_root={tmp_path / 'data'}", f"results_dir={tmp_path / 'r'}", "logger=wandb",
@@ -208,6 +210,7 @@ def test_a_live_cell_run_has_per_epoch_history_for_both_companies(tmp_path):
 # --- sweeps and past cells --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_sweep_logs_its_table_and_study_chart_in_its_group(tmp_path):
     results = tmp_path / "r"
     run = strikebench("-m", "model=pop", "strike.participation=0,0.3", "seed=0,1", *SMALL,
@@ -246,6 +249,7 @@ def test_a_sweep_logs_its_table_and_study_chart_in_its_group(tmp_path):
     assert status.stdout.startswith(f"{results}: 4 done, 0 running, 0 failed, 0 missing\n")
 
 
+@pytest.mark.slow
 def test_wandb_sync_logs_past_cells_once_keyed_by_cell(tmp_path, no_key):
     from strikebench.app.cli import main
 
