@@ -22,7 +22,7 @@ from hypothesis import settings as hypothesis_settings
 
 from benchmarks.recbole_settings import INTERACTION_SETTINGS as TINY_SETTINGS
 from strikebench import compat
-from tests.helpers.slurm import TERMINAL_STATES, run_quiet, slurm_status  # noqa: F401 - used by the Slurm tests
+from tests.helpers.slurm import slurm_status
 
 compat.apply()
 

@@ -86,6 +86,7 @@ def tiny_sweep(tmp_path_factory) -> Path:
     return tiny_results(tmp_path_factory)
 
 
+@pytest.mark.slow  # the sweep: a strikebench subprocess on ML-100K
 def test_tiny_sweep_stores_every_cell(tiny_sweep):
     records = list((tiny_sweep / "cells").glob("*/record.json"))
     assert len(records) == N_CELLS

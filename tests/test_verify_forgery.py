@@ -21,6 +21,8 @@ from strikebench.reporting.board_files import manifest_table
 from strikebench.reporting.leaderboard import markdown, ranking_table, read_board
 from strikebench.reporting.manifest import file_sha256
 
+pytestmark = pytest.mark.slow  # a leaderboard of ML-100K cells, verified by running them again
+
 NDCG = "incumbent/holdout/all/ndcg@10"
 
 
@@ -260,7 +262,6 @@ def trained_board(tmp_path_factory) -> Path:
                                                      for m in ("pop", "bpr") for p in (0, 0.3)])
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("shift,code", [(0.0, 0), (0.015, 0), (0.03, 1)])
 def test_a_trained_cell_within_and_beyond_its_tolerance(trained_board, tmp_path, capsys, shift, code):
     """BPR is held to 0.02 on NDCG (strikebench's rule for trained models), whatever the files say."""
