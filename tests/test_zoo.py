@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import torch
@@ -78,7 +79,7 @@ def test_model_trains_and_evaluates_under_a_strike(name, compose_cfg, tmp_path):
 
 def documented_ndcg() -> dict[str, float]:
     """NDCG@10 by model name on the default split, from docs/models.md's "beats Pop" table."""
-    table = (CONF_DIR.parents[1] / "docs" / "models.md").read_text().split("## Sanity check")[1]
+    table = (Path(__file__).resolve().parents[1] / "docs" / "models.md").read_text().split("## Sanity check")[1]
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines() if line.startswith("| ")]
     return {row[0]: float(row[3]) for row in rows[1:] if row[2] == "default"}
 
