@@ -24,7 +24,7 @@ from strikebench.evaluation.evaluator import EvalContext, evaluate
 from strikebench.evaluation.validation import validation_metric
 from strikebench.levers.build import apply_strike_config
 from strikebench.results import store
-from strikebench.results.atomic import write_error
+from strikebench.results.atomic import checkpoint_write_error, write_error
 from strikebench.results.assemble import (LEVER_ROWS, build_record, lever_rows_table, record_header,
                                           trained_company)
 from strikebench.results.keys import cell_key
@@ -78,6 +78,9 @@ def run_cell(cfg, log=print, tracking=None) -> CellOutcome:
             return stored_outcome(cfg, key, log) or tracked(cfg, key, config, lock, log, tracking or NoTracking())
         except OSError as exc:  # a disk that filled up or became read-only: one line naming the path
             raise write_error(exc, exc.filename or cfg.work_dir, "a file of the cell") or exc from None
+        except RuntimeError as exc:  # torch.save's way of saying the disk is full
+            free = shutil.disk_usage(cfg.work_dir).free if Path(cfg.work_dir).exists() else 2**30
+            raise checkpoint_write_error(exc, cfg.work_dir, free) or exc from None
 
 
 def tracked(cfg, key: str, config: dict, lock: CellLock, log, tracking) -> CellOutcome:
