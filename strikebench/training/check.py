@@ -91,13 +91,15 @@ def check_trainer(trainer_cfg, model_cfg) -> None:
 
 def _check_precision(trainer_cfg) -> None:
     """``trainer.precision``: null (Lightning's 32-true) or a value Lightning's Trainer accepts."""
+    value = trainer_cfg.get("precision")
+    if value is None:  # Lightning's default: no need to import Lightning to ask it
+        return
     from typing import get_args
 
     from lightning.fabric.plugins.precision import precision as lightning_precision
 
-    value = trainer_cfg.get("precision")
     allowed = [*get_args(lightning_precision._PRECISION_INPUT_STR), *get_args(lightning_precision._PRECISION_INPUT_STR_ALIAS)]
-    if value is not None and str(value) not in allowed:
+    if str(value) not in allowed:
         raise ConfigError("trainer.precision", f"unknown precision {value!r}", f"null, {', '.join(allowed)}")
 
 
