@@ -9,7 +9,8 @@ EXCLUDED_TOP = ("results_dir", "data_root", "data_cache", "work_dir", "logger", 
 # Trainer options added later, at the value that reproduces what came before them.
 TRAINER_DEFAULTS_BEFORE_OPTIONS = {("data_path", "recbole"), ("strategy", "auto")}
 OPTIONAL_EVAL = ("sampled_negatives", "rating_metrics")
-EXCLUDED_TRAINER = ("accelerator", "devices", "progress_bar", "keep_checkpoints", "eval_batch_size")
+# stack: a stacked cell trains the same model on the same data as alone (tests/test_stacked.py).
+EXCLUDED_TRAINER = ("accelerator", "devices", "progress_bar", "keep_checkpoints", "eval_batch_size", "stack")
 
 
 def identity(config: dict) -> dict:
