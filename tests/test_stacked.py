@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 
+from benchmarks.stacked_study import ndcg_on_test, strike_members
 from strikebench.errors import ConfigError
 from strikebench.training.fast.loader import FastTrainLoader
 from strikebench.training.stacked import (StackMember, check, clear_checkpoint, fit_alone, fit_cells, fit_stacked,
@@ -322,30 +323,6 @@ def test_models_that_do_not_stack_train_one_at_a_time(compose_cfg, small, tmp_pa
 # --- quality on ML-100K --------------------------------------------------------------------------
 
 
-def random_strike_members(cfg, data, split, cells):
-    """The incumbent of each (participation, seed) cell of a random data strike."""
-    from strikebench.levers.build import apply_strike_config
-
-    members = []
-    for participation, seed in cells:
-        cfg.strike.participation = participation
-        view = apply_strike_config(cfg.strike, seed, data, split, cfg.split).companies["incumbent"]
-        members.append(StackMember(f"p{participation}-s{seed}", data, view.train, view.valid, seed,
-                                   monitored_metric(data, view.train, view.valid, "ndcg@10")))
-    return members
-
-
-def test_ndcg(data, split, member, fit) -> float:
-    """NDCG@10 on the fixed test set, as a cell evaluates its company (train + valid masked)."""
-    from strikebench.evaluation.evaluator import EvalContext, evaluate
-
-    held = np.concatenate([member.train_rows, member.valid_rows])
-    ctx = EvalContext.build(data.n_users, data.n_items, (data.user[split.test], data.item[split.test]),
-                            (data.user[held], data.item[held]), data.item[member.train_rows],
-                            data.user[member.train_rows], ks=[10], metrics=("ndcg",))
-    return float(evaluate(fit.score_fn, ctx)["ndcg@10"].mean())
-
-
 # BPR: no dropout, so stacked and alone differ by float rounding only (measured: below 1e-6).
 # MultiVAE: its dropout and sampling draw other random numbers stacked; measured with these
 # settings (4 cells, 2026-11-29): stacked - alone +0.0024, +0.0026, -0.0001, -0.0066, while
@@ -361,10 +338,10 @@ def test_stacked_cells_match_alone_quality_on_ml100k(compose_cfg, ml100k, tmp_pa
     data, split = ml100k
     epochs, band = QUALITY[model]
     cfg = compose_cfg([f"model={model}", "trainer.data_path=fast", f"trainer.max_epochs={epochs}"])
-    members = random_strike_members(cfg, data, split, [(0.0, 0), (0.1, 1), (0.3, 2), (0.5, 3)])
+    members = strike_members(cfg, data, split, [(0.0, 0), (0.1, 1), (0.3, 2), (0.5, 3)])
     group = fit_stacked(cfg, members, "cpu", tmp_path / "group")
-    stacked = [test_ndcg(data, split, m, f) for m, f in zip(members, group.results)]
-    alone = [test_ndcg(data, split, m, fit_alone(cfg, m, split, "cpu", tmp_path / m.key)) for m in members]
+    stacked = [ndcg_on_test(data, split, m, f) for m, f in zip(members, group.results)]
+    alone = [ndcg_on_test(data, split, m, fit_alone(cfg, m, split, "cpu", tmp_path / m.key)) for m in members]
     assert alone[0] > 0.18  # the full-data cell trained: popularity ranks at about 0.14 here
     assert np.abs(np.array(stacked) - np.array(alone)).max() <= band
     assert np.mean(stacked) == pytest.approx(np.mean(alone), abs=band / 2)

@@ -44,8 +44,9 @@ class StackedAdam:
             exp_avg.lerp_(grad, 1 - beta1)
             exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
             shape = (-1,) + (1,) * (param.dim() - 1)
-            denom = (exp_avg_sq.sqrt() / correction2_sqrt.to(param.dtype).view(shape)).add_(self.eps)
-            param.addcdiv_(exp_avg * step_size.to(param.dtype).view(shape), denom, value=-1)
+            # param -= step_size * exp_avg / denom, with one temporary (the step size is per row)
+            denom = exp_avg_sq.sqrt().div_(correction2_sqrt.to(param.dtype).view(shape)).add_(self.eps)
+            param.addcdiv_(exp_avg, denom.div_(step_size.to(param.dtype).view(shape)), value=-1)
 
     def keep(self, index: torch.Tensor) -> None:
         """Keep only the cells ``index`` (rows, in this order): stopped cells leave the stack."""
