@@ -17,7 +17,7 @@ from benchmarks.stacked_study import ndcg_on_test, strike_members
 from strikebench.errors import ConfigError
 from strikebench.training.fast.loader import FastTrainLoader
 from strikebench.training.stacked import (StackMember, check, clear_checkpoint, fit_alone, fit_cells, fit_stacked,
-                                          stack_size, stacks, unsupported_reason)
+                                          group_key, stack_size, stacks, unsupported_reason)
 from strikebench.training.stacked import checkpoint
 from strikebench.training.stacked.adam import StackedAdam
 from strikebench.training.stacked.batches import EpochBatches, stack_order
@@ -106,6 +106,17 @@ def test_trainer_stack_does_not_change_the_cell_key(compose_cfg):
 
     keys = {cell_key(OmegaConf.to_container(compose_cfg([f"trainer.stack={k}"]), resolve=True)) for k in (1, 16)}
     assert len(keys) == 1
+
+
+def test_cells_of_one_group_differ_only_in_seed_and_strike(compose_cfg):
+    from omegaconf import OmegaConf
+
+    def key(*overrides):
+        return group_key(OmegaConf.to_container(compose_cfg(["model=bpr", *overrides]), resolve=True))
+
+    base = key()
+    assert key("seed=7", "strike.participation=0.3") == base == key("trainer.stack=16", "work_dir=/elsewhere")
+    assert key("model.learning_rate=0.01") != base and key("model=neumf") != base and key("split.seed=1") != base
 
 
 def test_which_models_stack():

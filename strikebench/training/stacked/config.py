@@ -1,7 +1,11 @@
 """``trainer.stack``: how many cells of a sweep train together (1: each alone, the default)."""
 from __future__ import annotations
 
+import hashlib
+import json
+
 from strikebench.errors import ConfigError
+from strikebench.results.keys import identity
 
 FIELD = "trainer.stack"
 
@@ -21,3 +25,12 @@ def check(trainer_cfg) -> None:
     if value > 1 and str(trainer_cfg.get("strategy", "auto")) == "ddp":
         raise ConfigError(FIELD, f"{value} cells train together in one process on one device, which "
                                  "trainer.strategy=ddp spreads over several", "1 with trainer=ddp")
+
+
+def group_key(config: dict) -> str:
+    """Cells (resolved configs, plain dicts) with equal group keys may train in one stacked group:
+    they differ only in what each stacked cell keeps for itself (``seed``; ``strike``: who takes
+    part and what the levers do) and in what does not change a cell's result (cell_key's rules)."""
+    shared = {k: v for k, v in identity(config).items() if k not in ("seed", "strike")}
+    canonical = json.dumps(shared, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]

@@ -125,7 +125,7 @@ class _GroupRun:
             if progress.epochs >= self.max_epochs:
                 progress.stopped = True
             if progress.stopped:
-                if not member.validates:  # no validation: the last weights are the result
+                if progress.best_epoch is None:  # never validated: the last weights are the result
                     self._keep_best(i, row)
                 self.log(f"{member.key}: stopped after epoch {self.epoch} (best epoch {progress.best_epoch})")
         keep = [row for row, i in enumerate(self.rows) if not self.progress[i].stopped]
