@@ -23,8 +23,8 @@ from pathlib import Path
 
 PRESETS = {
     "cpu": dict(device="cpu", cells=64, ks=[1, 4, 16, 64], paths=["recbole", "fast"]),
-    # One GPU: several hundred cells in one group against the cost of a single cell; one by one
-    # only on the first --alone-cells cells (cells per hour extrapolated from them).
+    # One GPU: several hundred cells in one group against the cost of a single cell; one cell at a
+    # time only on the first alone_cells cells.
     "gpu": dict(device="cuda", cells=272, ks=[1, 16, 272], paths=["fast"], alone_cells=8),
 }
 
@@ -60,7 +60,9 @@ def main(argv=None) -> int:
     parser.add_argument("--ks", type=int, nargs="*", help="stack sizes (default: the preset's)")
     parser.add_argument("--cells", type=int, help="cells of the study (default: the preset's)")
     parser.add_argument("--paths", nargs="*", choices=["recbole", "fast"], help="one-by-one baselines")
-    parser.add_argument("--alone-cells", type=int, help="run the one-by-one baselines on the first N cells only")
+    parser.add_argument("--alone-cells", type=int,
+                        help="train the variants that take one cell at a time (the one-by-one paths and K=1) "
+                             "on the first N cells only; cells per hour compare")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--max-epochs", type=int, help="override trainer.max_epochs (default 30)")
@@ -93,7 +95,7 @@ def main(argv=None) -> int:
               "max_epochs": int(cfg.trainer.max_epochs), "runs": runs}
     for repeat in range(args.repeats):
         for variant in variants:
-            cells = members[:alone_cells] if variant in paths else members
+            cells = members[:alone_cells] if variant in paths or variant == "stacked:1" else members
             print(f"-- repeat {repeat + 1}/{args.repeats}: {variant} on {len(cells)} cells ...", flush=True)
             runs[variant].append(run_variant(cfg, variant, data, split, cells, device))
             report["best"] = {v: min(r, key=lambda x: x["seconds"]) for v, r in runs.items() if r}

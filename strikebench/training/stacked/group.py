@@ -25,6 +25,11 @@ from strikebench.training.stacked.parts import FitResult, recbole_config, score_
 from strikebench.training.stacked.progress import CellProgress, from_tensor, to_tensor
 
 DATA_PATH = "fast"  # a stacked cell's batches: the fast path's (same distribution as RecBole's loader)
+# On a CPU, a step of more cells than this runs in pieces of this many: larger temporaries
+# (BPR on ML-100K: 64 cells x 2048 rows x 64 floats, 32 MB) are mapped fresh from the kernel on
+# every allocation and cost more per cell (docs/stacked.md). A GPU's caching allocator has no
+# such cost: one piece.
+CPU_CHUNK = 16
 
 
 @dataclass
@@ -88,6 +93,7 @@ class _GroupRun:
         self.template = stacking_template(models[0]).train()
         self.loss = StackedLoss(self.template)
         self.counts_steps = counts_steps(self.template)
+        self.chunk = CPU_CHUNK if self.adam.steps.device.type == "cpu" else None
         self.score_fns = [score_function(m, member.data.recbole_dataset.uid_field,
                                          member.data.recbole_dataset.iid_field, member.data.n_items)
                           for m, member in zip(models, members)]
@@ -103,12 +109,13 @@ class _GroupRun:
         batches = EpochBatches([self.loaders[i] for i in self.rows])
         for tick in range(batches.ticks):
             for group in batches.at(tick):
-                if self.counts_steps:  # one host sync a step, for MultiVAE's annealing only
-                    before_step(self.template, int(self.adam.steps[group.rows.start]))
-                params = {name: p[group.rows] for name, p in self.adam.params.items()}
-                tensors = {name: t[group.rows] for name, t in self.tensors.items()}
-                _, grads = gradients(self.loss, params, tensors, group.fields)
-                self.adam.step(group.rows, grads)
+                for rows, fields in _chunks(group.rows, group.fields, self.chunk):
+                    if self.counts_steps:  # one host sync a step, for MultiVAE's annealing only
+                        before_step(self.template, int(self.adam.steps[rows.start]))
+                    params = {name: p[rows] for name, p in self.adam.params.items()}
+                    tensors = {name: t[rows] for name, t in self.tensors.items()}
+                    _, grads = gradients(self.loss, params, tensors, fields)
+                    self.adam.step(rows, grads)
 
     def _end_epoch(self) -> None:
         validating = (self.epoch + 1) % self.eval_every == 0
@@ -170,3 +177,13 @@ class _GroupRun:
             torch.cuda.set_rng_state(state["cuda_rng"])
         self.log(f"stacked group resumed after epoch {self.epoch - 1}")
         return self.epoch - 1
+
+
+def _chunks(rows: slice, fields: dict, size: int | None):
+    """(rows, fields) of a group step in pieces of at most ``size`` cells (None: one piece)."""
+    count = rows.stop - rows.start
+    size = size or count
+    for offset in range(0, count, size):
+        stop = min(offset + size, count)
+        yield (slice(rows.start + offset, rows.start + stop),
+               {name: value[offset:stop] for name, value in fields.items()})
