@@ -356,3 +356,27 @@ def test_stacked_cells_match_alone_quality_on_ml100k(compose_cfg, ml100k, tmp_pa
     assert alone[0] > 0.18  # the full-data cell trained: popularity ranks at about 0.14 here
     assert np.abs(np.array(stacked) - np.array(alone)).max() <= band
     assert np.mean(stacked) == pytest.approx(np.mean(alone), abs=band / 2)
+
+
+# --- the benchmark's pieces ----------------------------------------------------------------------
+
+
+def test_study_summary_has_the_keys_of_the_study_preset():
+    from benchmarks.stacked_study import study_cells, study_summary
+
+    runs = {"recbole": {"seconds": 600.0, "cells": 64}, "fast": {"seconds": 300.0, "cells": 64},
+            "stacked:16": {"seconds": 150.0, "cells": 64}}
+    assert study_summary(runs, 16) == {"cells": 64, "stack": 16, "sequential_s": 600.0, "fast_s": 300.0,
+                                       "stacked_s": 150.0, "speedup": 4.0}
+    cells = study_cells(20)  # the 17 levels of data_strikes_random for seed 0, then seed 1
+    assert cells[0] == (0.0, 0) and cells[16] == (0.99, 0) and cells[17:] == [(0.0, 1), (0.0001, 1), (0.0005, 1)]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the preset's skip without a GPU")
+def test_gpu_preset_is_skipped_without_a_gpu(tmp_path):
+    import json
+
+    from benchmarks.stacked import main
+
+    assert main(["--preset", "gpu", "--out", str(tmp_path / "gpu.json")]) == 0
+    assert json.loads((tmp_path / "gpu.json").read_text()) == {"preset": "gpu", "skipped": "no CUDA device"}

@@ -62,12 +62,9 @@ def fit_stacked(cfg, members: list[StackMember], device: str, work_dir: Path, lo
     run.train()
     seconds = time.perf_counter() - started
     results = []
-    for i, model in enumerate(models):
+    for i, (model, score_fn, p) in enumerate(zip(models, run.score_fns, run.progress)):
         load_weights(model, run.best, i)
         model.eval()
-        dataset = members[i].data.recbole_dataset
-        score_fn = score_function(model, dataset.uid_field, dataset.iid_field, members[i].data.n_items)
-        p = run.progress[i]
         results.append(FitResult(model, score_fn, p.epochs, p.best_epoch, p.best_valid, seconds / len(members),
                                  resumed_from))
     return GroupResult(results, max(p.epochs for p in run.progress), seconds, resumed_from)
