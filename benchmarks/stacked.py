@@ -24,7 +24,7 @@ from pathlib import Path
 PRESETS = {
     "cpu": dict(device="cpu", cells=64, ks=[1, 4, 16, 64], paths=["recbole", "fast"]),
     # One GPU: several hundred cells in one group against the cost of a single cell; one cell at a
-    # time only on the first alone_cells cells.
+    # time only on alone_cells of them.
     "gpu": dict(device="cuda", cells=272, ks=[1, 16, 272], paths=["fast"], alone_cells=8),
 }
 
@@ -62,7 +62,8 @@ def main(argv=None) -> int:
     parser.add_argument("--paths", nargs="*", choices=["recbole", "fast"], help="one-by-one baselines")
     parser.add_argument("--alone-cells", type=int,
                         help="train the variants that take one cell at a time (the one-by-one paths and K=1) "
-                             "on the first N cells only; cells per hour compare")
+                             "on N evenly spaced cells of the study only (every level and seed alike); "
+                             "cells per hour compare")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--max-epochs", type=int, help="override trainer.max_epochs (default 30)")
@@ -87,6 +88,7 @@ def main(argv=None) -> int:
     cfg = study_config("bpr", [f"trainer.max_epochs={args.max_epochs}"] if args.max_epochs else [])
     data, split, members, levers_s = prepare(cfg, n_cells, device)
     alone_cells = args.alone_cells or preset.get("alone_cells") or n_cells
+    alone = members[::max(n_cells // alone_cells, 1)][:alone_cells]
     variants = [*paths, *(f"stacked:{k}" for k in ks)]
     warm_up(cfg, data, split, members, device, variants)
     runs: dict[str, list] = {v: [] for v in variants}
@@ -95,7 +97,7 @@ def main(argv=None) -> int:
               "max_epochs": int(cfg.trainer.max_epochs), "runs": runs}
     for repeat in range(args.repeats):
         for variant in variants:
-            cells = members[:alone_cells] if variant in paths or variant == "stacked:1" else members
+            cells = alone if variant in paths or variant == "stacked:1" else members
             print(f"-- repeat {repeat + 1}/{args.repeats}: {variant} on {len(cells)} cells ...", flush=True)
             runs[variant].append(run_variant(cfg, variant, data, split, cells, device))
             report["best"] = {v: min(r, key=lambda x: x["seconds"]) for v, r in runs.items() if r}
