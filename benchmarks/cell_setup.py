@@ -23,11 +23,11 @@ from benchmarks.measure import run_stage
 
 
 def _strike_cfg(participation: float):
-    from hydra import compose, initialize_config_dir
+    from hydra import compose
 
-    from strikebench.config.paths import CONF_DIR
+    from strikebench.config.paths import config_context
 
-    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+    with config_context():
         cfg = compose("config", overrides=[f"strike.participation={participation}"])
     return cfg.strike, cfg.split
 
@@ -76,7 +76,7 @@ def measure(spec: dict, data_path: str, recbole_config, stages: dict, participat
 def parts(spec, config, data, split, strike_cfg, split_cfg) -> dict:
     """The cell setup again, part by part, to show where its time goes."""
     from strikebench.levers.build import apply_strike_config
-    from strikebench.training import recbole_bridge as bridge
+    from strikebench.training.company_data import company_dataset
     from strikebench.training.fast import fast_train_loader
 
     out = {}
@@ -92,7 +92,7 @@ def parts(spec, config, data, split, strike_cfg, split_cfg) -> dict:
     state = timed("levers (apply_strike_config)", apply_strike_config, strike_cfg, int(spec["seed"]), data, split,
                   split_cfg)
     view = state.companies["incumbent"]
-    timed("company RecBole Dataset copy (bridge.company_dataset)", bridge.company_dataset, data, view.train)
+    timed("company RecBole Dataset copy (company_dataset)", company_dataset, data, view.train)
     timed("fast loader (sampler CSR, device tensors)", lambda: fast_train_loader(
         config, data.user[view.train], data.item[view.train], data.n_users, data.n_items, device=spec["device"]))
     timed("valid + test evaluation contexts", lambda: company_views_contexts(data, split, view, spec["device"]))

@@ -9,10 +9,12 @@ Stages (each group in a fresh process, so that a peak is the stage's and not a l
 - ``cache build``: ``load_with_cache`` on an empty cache (the cold read, writing the Parquet
   tables, the checksum, making and storing the fixed split): once per dataset and config;
 - then, in one new process, what every later job of a sweep does: ``cache load`` (RecBole's
-  processing of the stored tables), ``split (from cache)``, ``random strike p=0.3``
+  processing of the stored tables, each file checked against its checksum), ``split (from
+  cache)`` (checksums and the partition check included), ``random strike p=0.3``
   (``apply_strike_config``) and ``company views`` (each company's RecBole Dataset copy and its
   valid and test evaluation contexts). ``split (make_split)`` is the split made afresh, for
-  comparison.
+  comparison; the checksums of every cached file and the split's partition check are also timed
+  alone (the cost of checking cache files against their content).
 
 Shapes are ML-20M's (138,493 users, 27,278 items, 20M interactions, 18 item categories) scaled
 down in proportion, so interactions per user and per item stay the same at every size.
@@ -138,11 +140,11 @@ def group_build(size: str, work: Path) -> list:
 
 def _strike_cfg():
     """conf/strike/random.yaml with its selector and lever, composed as a cell composes it."""
-    from hydra import compose, initialize_config_dir
+    from hydra import compose
 
-    from strikebench.config.paths import CONF_DIR
+    from strikebench.config.paths import config_context
 
-    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+    with config_context():
         cfg = compose("config", overrides=["strike=random", f"strike.participation={PARTICIPATION}"])
     return cfg.strike
 
@@ -154,7 +156,7 @@ def company_views(data, split, state):
     import numpy as np
 
     from strikebench.evaluation.evaluator import EvalContext
-    from strikebench.training.recbole_bridge import company_dataset
+    from strikebench.training.company_data import company_dataset
 
     out = {}
     for name, view in state.companies.items():
@@ -172,8 +174,10 @@ def company_views(data, split, state):
 
 def group_warm(size: str, work: Path) -> list:
     from strikebench import compat
-    from strikebench.data.preprocessed import load_data_cached, load_split_cached
+    from strikebench.data.data_cache import load_data_cached
     from strikebench.data.split import make_split
+    from strikebench.data.split_cache import PARTS, check_partition, load_split_cached
+    from strikebench.data.table_codec import digest
     from strikebench.levers.build import apply_strike_config
 
     compat.apply()
@@ -186,6 +190,13 @@ def group_warm(size: str, work: Path) -> list:
     with Stage("split (from cache)", stages):
         split, split_info = load_split_cached(entry, data, SPLIT)
     assert split_info["split"] == "hit", split_info
+    with Stage("cache file checksums (read + sha256)", stages):
+        files = [f for f in entry.path.rglob("*") if f.is_file() and f.suffix in (".parquet", ".npy", ".json")]
+        for f in files:
+            digest(f.read_bytes())
+    stages[-1].update(files=len(files), mb=sum(f.stat().st_size for f in files) / 2**20)
+    with Stage("split partition check", stages):
+        check_partition({part: getattr(split, part) for part in PARTS}, len(data))
     with Stage("split (make_split, for comparison)", stages):
         make_split(data.user, data.timestamp, SPLIT)
     with Stage(f"random strike p={PARTICIPATION}", stages):

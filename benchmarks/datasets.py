@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from strikebench.data.recbole_settings import INTERACTION_SETTINGS
+from benchmarks.recbole_settings import INTERACTION_SETTINGS
 
 SYNTHETIC = {
     "syn1m": dict(n_users=15_000, n_items=5_000, n_interactions=1_000_000),

@@ -32,11 +32,13 @@ class Stage:
         self._thread = threading.Thread(target=self._watch, daemon=True)
         self._thread.start()
         self.started = time.perf_counter()
+        self.cpu_started = time.process_time()
         return self
 
     def __exit__(self, *exc):
         self._sync()
         self.seconds = time.perf_counter() - self.started
+        self.cpu_seconds = time.process_time() - self.cpu_started
         self._stop.set()
         self._thread.join()
         self.rss_peak = max(self.rss_peak, self.process.memory_info().rss)
@@ -52,7 +54,7 @@ class Stage:
             torch.cuda.synchronize()
 
     def result(self) -> dict:
-        out = {"seconds": self.seconds, "rss_peak_mb": self.rss_peak / 2 ** 20,
+        out = {"seconds": self.seconds, "cpu_seconds": self.cpu_seconds, "rss_peak_mb": self.rss_peak / 2 ** 20,
                "rss_added_mb": (self.rss_peak - self.rss_before) / 2 ** 20,
                "load_average_1min": os.getloadavg()[0]}  # other processes on a shared machine skew timings
         if self.cuda_peak is not None:
@@ -73,6 +75,7 @@ def run_stage(stages: dict, name: str, device: str, fn, /, *args, repeats: int =
     result = dict(runs[-1])
     result["rss_peak_mb"] = max(r["rss_peak_mb"] for r in runs)
     if len(runs) > 1:
-        result.update(seconds=min(r["seconds"] for r in runs), seconds_all=[r["seconds"] for r in runs])
+        result.update(seconds=min(r["seconds"] for r in runs), seconds_all=[r["seconds"] for r in runs],
+                      cpu_seconds=min(r["cpu_seconds"] for r in runs))
     stages[name] = result
     return value

@@ -18,7 +18,7 @@ def model_class(name: str) -> str:
 
 
 def model_settings(name: str) -> dict:
-    """The RecBole settings strikebench's model config gives (as recbole_bridge.recbole_config_dict)."""
+    """The RecBole settings strikebench's model config gives (as training.recbole_config.recbole_config_dict)."""
     cfg = _model_cfg(name)
     settings = dict(OmegaConf.to_container(cfg.get("params") or {}, resolve=True))
     neg = cfg.get("neg_sampling")

@@ -4,10 +4,15 @@
     python -m benchmarks.run --preset cpu --threads 1 --out cpu.json
     python -m benchmarks.run --preset gpu --out gpu.json          # one H100/H200, < 10 minutes
     python -m benchmarks.run --preset full --out full.json        # every size and model, a big GPU
+    python -m benchmarks.run --preset study --out study.json      # 64 BPR cells of a study, three ways
 
 Each (dataset, model) job runs in its own process (memory peaks are per job); results are a
 table on stdout and one JSON file (``--out``) with every stage's time and memory, both sides'
-metrics, ratios and per-interaction / per-(user x item) scaling.
+metrics, ratios and per-interaction / per-(user x item) scaling. Every stage records its wall
+time and its process CPU time: on a shared machine the CPU time is the steadier of the two.
+
+``--preset study`` is different: the cells of a random-strike study trained one by one on each
+data path and stacked (``benchmarks/study.py``), in this process; ``--cells`` makes it smaller.
 """
 from __future__ import annotations
 
@@ -20,12 +25,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.report import scaling_table, summarise, table
+from benchmarks.report import scaling_table, study_table, summarise, table, targets_table
 
 # Each job: (dataset, model, overrides). SASRec on CPU trains only a few batches per epoch
 # (RecBole needs minutes per ML-100K epoch here); its epoch time is extrapolated and flagged.
 PRESETS = {
-    "ml100k": dict(device="cpu", batch_size=2048, epochs=3, eval_repeats=3, jobs=[
+    "ml100k": dict(device="cpu", batch_size=2048, epochs=5, eval_repeats=7, jobs=[
         ("ml-100k", "bpr", dict(cell_setup=True, recbole_loader_lightning=True, recbole_default_eval=True)),
         ("ml-100k", "lightgcn", dict(recbole_default_eval=True)),
         ("ml-100k", "multivae", dict(recbole_default_eval=True)),
@@ -75,6 +80,29 @@ def job_specs(args) -> list[dict]:
     return specs
 
 
+STUDY = dict(device="cpu", cells=64, stack=64)
+
+
+def run_study(args) -> int:
+    """``--preset study``: one JSON with a top-level ``"study"`` object (benchmarks/study.py)."""
+    import torch
+
+    from benchmarks.job import environment
+    from benchmarks.study import study
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    argv = sys.argv[1:]
+    sys.argv = sys.argv[:1]  # RecBole's Config reads sys.argv
+    result = study(args.cells or STUDY["cells"], args.stack or STUDY["stack"], args.device or STUDY["device"],
+                   args.max_epochs)
+    report = {"preset": "study", "argv": argv, "environment": environment(), **result}
+    Path(args.out).write_text(json.dumps(report, indent=1, default=float))
+    print(study_table(report))
+    print(f"\nwrote {args.out}")
+    return 0
+
+
 def run_job(spec: dict, timeout: float) -> dict:
     with tempfile.TemporaryDirectory(prefix="sb-bench-") as tmp:
         spec = dict(spec, work_dir=str(Path(tmp) / "work"))
@@ -94,7 +122,7 @@ def run_job(spec: dict, timeout: float) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="ml100k")
+    parser.add_argument("--preset", choices=sorted([*PRESETS, "study"]), default="ml100k")
     parser.add_argument("--out", default="benchmark-results.json")
     parser.add_argument("--device", help="override the preset's device (cpu, cuda)")
     parser.add_argument("--models", nargs="*", help="only these models (bpr lightgcn multivae sasrec)")
@@ -107,15 +135,24 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per job")
     parser.add_argument("--data-dir", default=os.environ.get("STRIKEBENCH_BENCH_DATA",
                                                              str(Path.home() / ".cache/strikebench/bench")))
+    parser.add_argument("--cells", type=int, help="study: cells of the study (default 64)")
+    parser.add_argument("--stack", type=int, help="study: cells trained together when stacked (default 64)")
+    parser.add_argument("--max-epochs", type=int, help="study: override trainer.max_epochs (default 30)")
     parser.add_argument("--table", metavar="RESULTS_JSON", help="only print the table of an earlier run")
     args = parser.parse_args(argv)
     if args.table:
-        jobs = json.loads(Path(args.table).read_text())["jobs"]
+        report = json.loads(Path(args.table).read_text())
+        if "study" in report:
+            print(study_table(report))
+            return 0
+        jobs = report["jobs"]
         for job in jobs:  # recomputed, so that the table follows the current report code
             if "error" not in job:
                 job["summary"] = summarise(job)
-        print(table(jobs) + "\n\n" + scaling_table(jobs))
+        print(table(jobs) + "\n\n" + scaling_table(jobs) + "\n\n" + targets_table(jobs))
         return 0
+    if args.preset == "study":
+        return run_study(args)
 
     results = []
     for spec in job_specs(args):
@@ -129,7 +166,7 @@ def main(argv=None) -> int:
         results.append(result)
         report = {"preset": args.preset, "argv": sys.argv[1:], "jobs": results}
         Path(args.out).write_text(json.dumps(report, indent=1, default=float))  # after every job
-    print(table(results) + "\n\n" + scaling_table(results))
+    print(table(results) + "\n\n" + scaling_table(results) + "\n\n" + targets_table(results))
     print(f"\nwrote {args.out}")
     return 0 if all("error" not in r for r in results) else 1
 

@@ -1,7 +1,7 @@
 """Sanity check of the model zoo: with its default config, every personalised model beats Pop.
 
 Runs every model of conf/model at p = 0 (no strike), seed 0, default trainer, on ML-100K through
-strikebench's own cell runner (``strikebench.sweep.compose_cell`` + ``strikebench.cell.run_cell``),
+strikebench's own cell runner (``strikebench.app.sweep.compose_cell`` + ``strikebench.app.cell.run_cell``),
 prints a table and writes it as JSON. Each model is compared with Pop on the same split:
 general models on the default split (per user random 80/10/10), sequential models on
 split=sequential (time-ordered leave-one-out), where Pop is run again.
@@ -27,9 +27,9 @@ from pathlib import Path
 import torch
 import yaml
 
-from strikebench.cell import run_cell
+from strikebench.app.cell import run_cell
 from strikebench.config.paths import CONF_DIR, config_options
-from strikebench.sweep import compose_cell
+from strikebench.app.sweep import compose_cell
 
 SPLITS = {"default": [], "sequential": ["split=sequential"]}
 # Settings for models too slow for a CPU run with their defaults (named with --reduced only).

@@ -2,27 +2,33 @@
 
 Training variants all start from the RecBole model's initial weights and train on the same
 training rows with the same batch size:
-- ``sb.fast_lightning``: the fast loader through strikebench's Lightning module (the fast path);
+- ``sb.fast_lightning``: the fast loader through strikebench's Lightning fit (the default path for
+  the general models it covers: ``trainer.data_path=auto``);
 - ``sb.fast_plain``: the fast loader, a plain PyTorch loop (no Lightning);
-- ``sb.recbole_lightning``: RecBole's own loader through the Lightning module (today's path);
+- ``sb.recbole_lightning``: RecBole's own loader through the Lightning fit (``data_path=recbole``);
 - ``plain_torch`` (BPR only): a BPR written directly in torch, the floor of a GPU-resident loop.
 """
 from __future__ import annotations
 
 import copy
+import tempfile
 import time
+from pathlib import Path
 
 import lightning as L
 import numpy as np
 import torch
+from omegaconf import OmegaConf
 
 from benchmarks.measure import run_stage
+from benchmarks.reference_loops import PlainBPR, plain_bpr_epoch, train_epoch
 from strikebench.evaluation.evaluator import EvalContext, evaluate
-from strikebench.training import recbole_bridge as bridge
 from strikebench.training.fast import fast_train_loader, thin_interaction
 from strikebench.training.fast.negatives import UniformNegativeSampler
-from strikebench.training.fast.reference import PlainBPR, plain_bpr_epoch, train_epoch
+from strikebench.training.lightning_fit import run_lightning
 from strikebench.training.module import RecBoleModule
+from strikebench.training.scoring import score_function
+from strikebench.training.sequences import UserSequences
 
 METRIC_NAMES = ("ndcg", "recall", "hit", "mrr", "precision")
 
@@ -42,28 +48,35 @@ def _sync(device):
 
 
 class _EpochTimer(L.Callback):
-    def __init__(self, device):
-        self.device, self.seconds = device, []
+    """Wall and CPU seconds of each training epoch, stored as stages ``<name>.epoch<i>``."""
+
+    def __init__(self, device, stages: dict, name: str):
+        self.device, self.stages, self.name, self.seconds = device, stages, name, []
 
     def on_train_epoch_start(self, trainer, module):
         _sync(self.device)
-        self._start = time.perf_counter()
+        self._start, self._cpu_start = time.perf_counter(), time.process_time()
 
     def on_train_epoch_end(self, trainer, module):
         _sync(self.device)
         self.seconds.append(time.perf_counter() - self._start)
+        self.stages[f"{self.name}.epoch{len(self.seconds) - 1}"] = {
+            "seconds": self.seconds[-1], "cpu_seconds": time.process_time() - self._cpu_start}
 
 
-def fit_lightning(model, loader, spec: dict, steps: int | None = None) -> list[float]:
-    """strikebench's Lightning module, no validation: seconds per epoch."""
-    timer = _EpochTimer(spec["device"])
+def fit_lightning(model, loader, spec: dict, stages: dict, name: str) -> list[float]:
+    """strikebench's Lightning fit (``lightning_fit.run_lightning``: the Trainer and the epoch
+    loop a cell uses), without validation: seconds per epoch."""
+    timer = _EpochTimer(spec["device"], stages, name)
     module = RecBoleModule(model, None, None, float(spec["learning_rate"]), float(spec["weight_decay"]), True,
                            "valid/ndcg@10", [])
-    trainer = L.Trainer(max_epochs=int(spec["epochs"]), accelerator="gpu" if spec["device"].startswith("cuda") else "cpu",
-                        devices=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                        enable_model_summary=False, limit_val_batches=0, num_sanity_val_steps=0,
-                        limit_train_batches=steps, callbacks=[timer])
-    trainer.fit(module, train_dataloaders=loader)
+    trainer_cfg = OmegaConf.create({
+        "max_epochs": int(spec["epochs"]), "accelerator": "gpu" if spec["device"].startswith("cuda") else "cpu",
+        "devices": 1, "patience": 1, "eval_every": 1, "monitor": "ndcg@10", "progress_bar": False})
+    with tempfile.TemporaryDirectory(prefix="sb-bench-fit-") as work:
+        # As a stage, so that its epochs run beside the same memory sampler as the other variants'.
+        run_stage(stages, f"{name}.fit", spec["device"], run_lightning, module, loader, trainer_cfg, Path(work),
+                  validates=False, data_parallel=False, callbacks=[timer])
     return timer.seconds
 
 
@@ -80,7 +93,7 @@ def train_variants(run, spec: dict, arrays: dict, stages: dict) -> tuple[dict, d
     stages["interaction_build_us"] = interaction_cost(loader)
 
     model = copy.deepcopy(run.initial_model)
-    seconds["sb.fast_lightning"] = fit_lightning(model, loader, spec)
+    seconds["sb.fast_lightning"] = fit_lightning(model, loader, spec, stages, "sb.fast_lightning")
     models["sb.fast_lightning"] = model
 
     model = copy.deepcopy(run.initial_model)
@@ -93,7 +106,7 @@ def train_variants(run, spec: dict, arrays: dict, stages: dict) -> tuple[dict, d
 
     if spec.get("recbole_loader_lightning"):
         model = copy.deepcopy(run.initial_model)
-        seconds["sb.recbole_lightning"] = fit_lightning(model, run.train_data, spec)
+        seconds["sb.recbole_lightning"] = fit_lightning(model, run.train_data, spec, stages, "sb.recbole_lightning")
         models["sb.recbole_lightning"] = model
 
     if spec["model"] == "bpr":
@@ -156,7 +169,7 @@ def test_sequences(run, device):
     length = torch.ones(run.dataset.user_num, dtype=torch.long)
     seq[users] = inter[seq_field]
     length[users] = inter[config["ITEM_LIST_LENGTH_FIELD"]]
-    sequences = bridge.UserSequences.__new__(bridge.UserSequences)
+    sequences = UserSequences.__new__(UserSequences)
     sequences.seq, sequences.length = seq.to(device), length.to(device)
     sequences.seq_field, sequences.len_field = seq_field, config["ITEM_LIST_LENGTH_FIELD"]
     return sequences
@@ -164,8 +177,8 @@ def test_sequences(run, device):
 
 def score_fn(model, run, spec):
     sequences = test_sequences(run, spec["device"]) if spec.get("sequential") else None
-    return bridge.score_function(model, run.config["USER_ID_FIELD"], run.config["ITEM_ID_FIELD"],
-                                 run.dataset.item_num, sequences)
+    return score_function(model, run.config["USER_ID_FIELD"], run.config["ITEM_ID_FIELD"],
+                          run.dataset.item_num, sequences)
 
 
 def mean_metrics(per_user) -> dict:

@@ -12,16 +12,21 @@ so missing feature values would stay missing. pyproject pins ``pandas<3`` for th
 Fixed: RecBole's ``Pop`` counts an item at most once per training batch (see
 ``_pop_exact_counts``), which makes the non-personalised reference depend on the batch size.
 RecBole's ``ADMMSLIM`` adds random noise to its scores (see ``_admmslim_no_noise``).
+Counted: the repeated user-item rows RecBole's ``rm_dup_inter`` removes (``_count_removed_duplicates``).
 
 Never imported: ``recbole.quick_start`` (it imports ray, which breaks on current setuptools).
 """
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import sys
 
 import numpy as np
 
+from strikebench.errors import StrikebenchError
+
+RECBOLE_VERSION = "1.2.1"  # every shim below is written against it
 _APPLIED = False
 
 
@@ -127,16 +132,43 @@ def _admmslim_no_noise() -> None:
     admmslim._strikebench_patched = True
 
 
+def _count_removed_duplicates() -> None:
+    # RecBole's Dataset._remove_duplication drops repeated user-item pairs when rm_dup_inter is
+    # 'first' or 'last', without saying how many: keep the count on the dataset, for the record.
+    from recbole.data.dataset import Dataset
+
+    if getattr(Dataset, "_strikebench_counts_duplicates", False):
+        return
+    remove = Dataset._remove_duplication
+
+    def _remove_duplication(self):
+        before = len(self.inter_feat)
+        remove(self)
+        self.removed_duplicates = before - len(self.inter_feat)
+
+    Dataset._remove_duplication = _remove_duplication
+    Dataset._strikebench_counts_duplicates = True
+
+
+def _require_recbole() -> None:
+    # pip leaves recbole out on Python 3.12 (pyproject.toml): there it is installed on its own.
+    if importlib.util.find_spec("recbole") is None:
+        raise StrikebenchError(f"recbole is not installed: pip install --no-deps recbole=={RECBOLE_VERSION} "
+                               "(its metadata asks for ray<=2.6.3, which strikebench never imports)")
+
+
 def apply() -> None:
     """Apply every shim once. Safe to call many times."""
     global _APPLIED
     if _APPLIED:
         return
+    _require_recbole()
     _numpy_aliases()
     _scipy_dok_update()
     _trainer_weights_only()
     _pop_exact_counts()
     _admmslim_no_noise()
+    _count_removed_duplicates()
     _APPLIED = True
 
 
@@ -173,6 +205,13 @@ def model_class(name: str):
         return get_model(name)
     except (ValueError, AttributeError, ImportError) as exc:
         raise ValueError(str(exc)) from None
+
+
+def model_type(name: str) -> str | None:
+    """RecBole's ``ModelType`` of a model as its name (``"GENERAL"``, ``"SEQUENTIAL"``,
+    ``"TRADITIONAL"`` ...), or None for a custom class that declares none."""
+    kind = getattr(model_class(name), "type", None)
+    return getattr(kind, "name", None)
 
 
 def recbole_config(model, dataset: str, config_dict: dict):

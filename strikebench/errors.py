@@ -18,3 +18,7 @@ class ConfigError(StrikebenchError):
 
 class DataError(StrikebenchError):
     """A dataset file is missing, malformed or leaves a company without data."""
+
+
+class WriteError(StrikebenchError):
+    """A file cannot be written (read-only, no permission, disk full); the message names the path."""

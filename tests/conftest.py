@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.recbole_settings import INTERACTION_SETTINGS as TINY_SETTINGS
 from strikebench import compat
-from strikebench.data.recbole_settings import INTERACTION_SETTINGS as TINY_SETTINGS
 
 compat.apply()
 
@@ -18,7 +18,7 @@ compat.apply()
 @pytest.fixture
 def compose_cfg(tmp_path):
     """compose_cfg(["model=pop", ...]) -> the cell config, writing results under tmp_path."""
-    from strikebench.sweep import compose_cell
+    from strikebench.app.sweep import compose_cell
 
     def _compose(overrides=(), results_dir=None):
         return compose_cell([f"results_dir={results_dir or tmp_path / 'results'}", *overrides])
@@ -55,12 +55,12 @@ def tiny_data(tmp_path):
 @pytest.fixture(scope="session")
 def ml100k():
     """ML-100K and its default fixed split, loaded once per test session."""
-    from hydra import compose, initialize_config_dir
+    from hydra import compose
 
-    from strikebench.config.paths import CONF_DIR
+    from strikebench.config.paths import config_context
     from strikebench.data.cache import get_split
 
-    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+    with config_context():
         cfg = compose("config")
     return get_split(cfg.dataset, cfg.data_root, cfg.split)
 

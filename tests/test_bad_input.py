@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from strikebench.cli import main
+from strikebench.app.cli import main
 from tests.conftest import write_atomic
 
 
@@ -118,7 +118,7 @@ def test_gpu_cells_are_checked_for_cuda_only_where_they_run(tmp_path):
     import torch
 
     from strikebench.errors import StrikebenchError
-    from strikebench.hydra_app import preflight_all
+    from strikebench.app.hydra_app import preflight_all
 
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU: the local check would pass too")

@@ -1,6 +1,7 @@
 """The strikebench command end to end on ML-100K, with tiny settings."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -10,7 +11,7 @@ from strikebench.results import store
 
 
 def strikebench(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "strikebench.cli", *args], capture_output=True, text=True, cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "strikebench", *args], capture_output=True, text=True, cwd=cwd,
                           timeout=600)
 
 
@@ -26,7 +27,7 @@ def test_sweep_writes_records_table_and_plot_and_resumes(tmp_path):
 
     # The printed table has a row per model and p, and the plot exists.
     assert "| ItemKNN | 0.3 |" in run.stdout and "| Pop | 0 |" in run.stdout
-    (sweep_dir,) = (results / ".hydra" / "sweeps").iterdir()
+    (sweep_dir,) = (results / "sweeps").iterdir()
     figure = sweep_dir / "ndcg_at_10_vs_participation.png"
     assert figure.stat().st_size > 10_000
     summary = pd.read_csv(sweep_dir / "summary.csv")
@@ -58,3 +59,15 @@ def test_single_cell_and_summary_command(tmp_path):
     assert summary.returncode == 0, summary.stderr[-3000:]
     assert "| Pop | 0.1 |" in summary.stdout
     assert (results / "summary" / "summary.md").is_file()
+
+
+def test_analyse_is_a_subcommand(tmp_path):
+    # Pop 0.1 on full data; MF 0.4 -> 0.25 at p = 0.5: L = 0.15 / 0.30 = 0.5
+    rows = [("Pop", 0.0, 0.10), ("MF", 0.0, 0.40), ("MF", 0.5, 0.25)]
+    pd.DataFrame([dict(model=m, participation=p, metric="ndcg@10", value=v) for m, p, v in rows]).to_csv(
+        tmp_path / "curves.csv", index=False)
+    run = strikebench("analyse", "curves.csv", "--json", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    (study,) = json.loads(run.stdout)["studies"]
+    (share,) = [r for r in study["loss_share"] if r["model"] == "MF" and r["participation"] == 0.5]
+    assert abs(share["loss_share"] - 0.5) < 1e-12

@@ -27,7 +27,7 @@ def test_numpy2_aliases_let_recbole_config_build(tiny_data, tmp_path):
 
 
 def test_dok_matrix_update_builds_lightgcn_graph(tiny_data, tmp_path):
-    from strikebench.training.recbole_bridge import build_model
+    from strikebench.training.models import build_model
 
     d = sp.dok_matrix((2, 2), dtype=np.float32)
     d._update({(0, 1): 1.0, (1, 0): 2.0})
@@ -47,7 +47,8 @@ def test_recbole_trainer_saves_and_reloads_with_weights_only(tiny_data, tmp_path
     from recbole.data.utils import create_samplers, get_dataloader
     from recbole.trainer import Trainer
 
-    from strikebench.training.recbole_bridge import build_model, company_dataset
+    from strikebench.training.company_data import company_dataset
+    from strikebench.training.models import build_model
 
     config = _config("BPR", tmp_path)
     rows = np.arange(len(tiny_data))
@@ -70,7 +71,7 @@ def test_recbole_trainer_saves_and_reloads_with_weights_only(tiny_data, tmp_path
 def test_pop_counts_items_exactly_whatever_the_batch(tiny_data, tmp_path):
     from recbole.data.interaction import Interaction
 
-    from strikebench.training.recbole_bridge import build_model
+    from strikebench.training.models import build_model
 
     config = _config("Pop", tmp_path)
     model = build_model("Pop", config, tiny_data.recbole_dataset)
@@ -90,7 +91,7 @@ def test_clean_argv_hides_hydra_flags_from_recbole(tmp_path, tiny_data, monkeypa
 def test_running_a_cell_never_imports_recbole_quick_start(tmp_path):
     # quick_start imports ray, which breaks on current setuptools.
     code = (
-        "import sys; from strikebench.cli import main; "
+        "import sys; from strikebench.app.cli import main; "
         f"rc = main(['model=pop', 'strike.participation=0.1', 'trainer=tiny', 'results_dir={tmp_path}']); "
         "assert rc == 0; assert 'recbole.quick_start' not in sys.modules, 'quick_start imported'; "
         "assert 'ray' not in sys.modules, 'ray imported'"
@@ -107,3 +108,15 @@ def test_recbole_config_keeps_the_gpu_assignment_and_the_chosen_device(tmp_path,
     import os
 
     assert os.environ["CUDA_VISIBLE_DEVICES"] == "7"
+
+
+def test_recbole_counts_the_repeated_rows_its_rm_dup_inter_removes(tiny_data, tmp_path):
+    from recbole.data import create_dataset
+
+    inter = tmp_path / "data" / "tiny" / "tiny.inter"
+    lines = inter.read_text().splitlines()
+    inter.write_text("\n".join(lines + lines[1:4]) + "\n")  # three of the 60 rows twice
+    kept = create_dataset(_config("Pop", tmp_path))
+    assert (kept.removed_duplicates, len(kept.inter_feat)) == (0, 63)
+    removed = create_dataset(_config("Pop", tmp_path, rm_dup_inter="first"))
+    assert (removed.removed_duplicates, len(removed.inter_feat)) == (3, 60)

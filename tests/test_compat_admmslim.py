@@ -12,7 +12,7 @@ def test_admmslim_scores_are_the_model_scores_without_noise(tiny_data, tmp_path)
     from recbole.data.interaction import Interaction
     from recbole.model.general_recommender import admmslim
 
-    from strikebench.training.recbole_bridge import build_model
+    from strikebench.training.models import build_model
 
     compat.apply()
     assert admmslim.add_noise(torch.zeros(3)).tolist() == [0.0, 0.0, 0.0]  # RecBole adds up to 1e-5

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from strikebench.cell import run_cell
+from strikebench.app.cell import run_cell
 from strikebench.results import store
 
 # Tolerance on NDCG@10 (ML-100K, BPR, p = 0, trained to early stopping): DDP trains each process on
@@ -21,7 +21,7 @@ TOLERANCE = 0.02
 
 
 def strikebench(*overrides, cwd):
-    return subprocess.run([sys.executable, "-m", "strikebench.cli", *overrides], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "strikebench", *overrides], capture_output=True, text=True,
                           timeout=600, cwd=cwd)
 
 

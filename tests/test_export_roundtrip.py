@@ -1,6 +1,10 @@
-"""A cell's company view exported as RecBole benchmark files gives the same metrics in plain RecBole."""
+"""A cell's company view exported as RecBole benchmark files gives the same metrics in plain RecBole,
+both through RecBole's pipeline on the exported YAML and through the exported ``run_recbole.py``."""
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -8,51 +12,84 @@ import pytest
 import yaml
 
 from strikebench import compat
-from strikebench.cell import run_cell
-from strikebench.data.export import main as export_main
+from strikebench.app.cell import run_cell
+from strikebench.app.export import main as export_main
 
-METRICS = ["NDCG", "Recall", "Hit", "MRR", "Precision"]
+METRICS = ("ndcg@10", "recall@10", "hit@10", "mrr@10", "precision@10")
 
 
-def plain_recbole(export_dir: Path, model: str, params: dict) -> dict:
-    """RecBole's own pipeline on the exported files: create_dataset, data_preparation, Trainer."""
+def plain_recbole(export_dir: Path) -> dict:
+    """RecBole's own pipeline on the exported files and settings: create_dataset, data_preparation, Trainer."""
     from recbole.data import create_dataset, data_preparation
     from recbole.trainer import Trainer
     from recbole.utils import get_model, init_seed
 
     settings = yaml.safe_load((export_dir / f"{export_dir.name}.yaml").read_text())
-    settings.update(params, topk=[10], metrics=METRICS, metric_decimal_place=10, show_progress=False,
-                    checkpoint_dir=str(export_dir / "saved"), epochs=1)
-    config = compat.recbole_config(model, settings.pop("dataset"), settings)
-    init_seed(0, True)
+    settings.update(show_progress=False, checkpoint_dir=str(export_dir / "saved"))
+    config = compat.recbole_config(settings["model"], settings.pop("dataset"), settings)
+    init_seed(config["seed"], True)
     dataset = create_dataset(config)
     train, _, test = data_preparation(config, dataset)
-    trainer = Trainer(config, get_model(model)(config, train._dataset).to(config["device"]))
+    trainer = Trainer(config, get_model(config["model"])(config, train._dataset).to(config["device"]))
     trainer.fit(train, valid_data=None, saved=False, show_progress=False)
     return trainer.evaluate(test, load_best_model=False)
+
+
+def export_cell(model: str, participation: float, tmp_path: Path, compose_cfg) -> tuple[dict, Path]:
+    """Run the cell, export its incumbent company view; (the record, the export folder)."""
+    overrides = [f"model={model}", f"strike.participation={participation}", "seed=2", f"results_dir={tmp_path / 'r'}"]
+    record = run_cell(compose_cfg(overrides)).record
+    assert export_main([str(tmp_path / "export"), *overrides, "--test", "company"]) == 0
+    (export_dir,) = (tmp_path / "export").iterdir()
+    return record, export_dir
 
 
 # EASE, not ItemKNN: ItemKNN keeps each item's top-k neighbours, and which of two equally similar
 # neighbours it keeps depends on item ids, which plain RecBole assigns anew when it reads the export.
 @pytest.mark.parametrize("participation", [0.0, 0.3])
 def test_export_round_trip_ease(participation, compose_cfg, tmp_path):
-    overrides = ["model=ease", f"strike.participation={participation}", "seed=2", f"results_dir={tmp_path / 'r'}"]
-    outcome = run_cell(compose_cfg(overrides))
-    company_view = outcome.record["companies"]["incumbent"]["metrics"]["company"]["all"]
-    non_participants = outcome.record["companies"]["incumbent"]["metrics"]["holdout"]["non_participants"]
-
-    assert export_main([str(tmp_path / "export"), *overrides, "--test", "company"]) == 0
-    (export_dir,) = (tmp_path / "export").iterdir()
+    record, export_dir = export_cell("ease", participation, tmp_path, compose_cfg)
+    company_view = record["companies"]["incumbent"]["metrics"]["company"]["all"]
+    non_participants = record["companies"]["incumbent"]["metrics"]["holdout"]["non_participants"]
     participants = (export_dir / "participants.txt").read_text().split()
-    assert participants == outcome.record["participants"]["users"]
+    assert participants == record["participants"]["users"]
     train = pd.read_csv(export_dir / f"{export_dir.name}.train.inter", sep="\t", dtype=str)
     assert not set(train["user_id:token"]) & set(participants)  # participants' data is gone
 
-    theirs = plain_recbole(export_dir, "EASE", {"reg_weight": 250.0})
-    for metric in ("ndcg@10", "recall@10", "hit@10", "mrr@10", "precision@10"):
+    theirs = plain_recbole(export_dir)
+    for metric in METRICS:
         # The company view's users are exactly the non-participants; at p = 0, everyone.
         assert company_view[metric] == pytest.approx(non_participants[metric], abs=1e-12)
         assert company_view[metric] == pytest.approx(float(theirs[metric]), abs=1e-6), metric
+
+
+def test_exported_yaml_names_the_model_its_hyperparameters_and_training(compose_cfg, tmp_path):
+    _, export_dir = export_cell("bpr", 0.3, tmp_path, compose_cfg)
+    settings = yaml.safe_load((export_dir / f"{export_dir.name}.yaml").read_text())
+    # conf/model/bpr.yaml and conf/trainer/default.yaml, as RecBole names them
+    assert settings["model"] == "BPR" and settings["embedding_size"] == 64
+    assert settings["learning_rate"] == 0.005 and settings["train_batch_size"] == 2048
+    assert settings["train_neg_sample_args"] == {"distribution": "uniform", "sample_num": 1, "alpha": 1.0,
+                                                 "dynamic": False, "candidate_num": 0}
+    assert (settings["epochs"], settings["stopping_step"], settings["valid_metric"]) == (30, 3, "NDCG@10")
+    assert settings["seed"] == 2 and settings["topk"] == [10]
+    assert settings["metrics"] == ["NDCG", "Recall", "Hit", "MRR", "Precision"]
+    readme = (export_dir / "README.txt").read_text()
+    assert f"run_recbole(model='BPR', dataset='{export_dir.name}'" in readme
+    assert f"python {export_dir.resolve()}/run_recbole.py" in readme
+
+
+@pytest.mark.parametrize("model,flags", [("ease", ["--without-strikebench"]), ("pop", [])])
+def test_exported_script_reproduces_the_company_view(model, flags, compose_cfg, tmp_path):
+    record, export_dir = export_cell(model, 0.3, tmp_path, compose_cfg)
+    company_view = record["companies"]["incumbent"]["metrics"]["company"]["all"]
+    run = subprocess.run([sys.executable, str(export_dir / "run_recbole.py"), *flags], capture_output=True,
+                         text=True, cwd=tmp_path, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    theirs = json.loads(run.stdout.strip().splitlines()[-1])
+    for metric in METRICS:
+        assert company_view[metric] == pytest.approx(theirs[metric], abs=1e-6), metric
+    assert not (tmp_path / "log_tensorboard").exists()  # RecBole's files stay in the export folder
 
 
 def test_export_refuses_to_overwrite_silently(tmp_path, capsys):

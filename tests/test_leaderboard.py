@@ -1,15 +1,18 @@
 """`strikebench leaderboard` on a tiny real sweep, and its robustness measures by hand."""
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-from test_report_sweep import N_CELLS, tiny_results
+from test_report_sweep import N_CELLS, loss_share_by_hand, random_strike, tiny_results
 
 from strikebench.analysis.robustness import degradation_auc, loss_share_at
+from strikebench.results.per_user_table import per_user_table
 
 
 def hand_table() -> pd.DataFrame:
@@ -64,11 +67,30 @@ def test_leaderboard_ranks_models_and_writes_csv_markdown_and_manifest(sweep, tm
     best, second = ranked.index
     # the neighbour test pairs seeds x test users of ML-100K at p = 0.3
     assert strike.loc[best, "next_vs"] == second and strike.loc[best, "next_n_pairs"] == 2 * 943
-    assert strike.loc[best, "next_mean_difference"] < 0 and 0 <= strike.loc[best, "next_t_pvalue"] <= 1
-    assert strike.loc["ItemKNN", "full_data"] == pytest.approx(0.2753, abs=1e-3)
+    assert strike.loc[best, "next_mean_difference"] < 0
+    assert np.isnan(strike.loc[best, "next_t_pvalue"])  # 2 seeds: no p-value (analysis.uncertainty), and why
+    assert strike.loc[best, "next_reason"] == "p-values need at least 3 seeds (have 2)"
+    assert strike.loc[best, "next_n_seeds"] == 2
+    assert strike.loc[best, "next_ci_low"] <= strike.loc[best, "next_mean_difference"] <= strike.loc[best, "next_ci_high"]
+    # every model's real seed count, the reference model's too (it has no L, but 2 seeds)
+    assert dict(strike["seeds"]) == {"Pop": 2, "ItemKNN": 2, "EASE": 2}
+    # EASE was measured up to p = 0.3 and its L(0.3), worked out from the per-user rows, is below 0.5
+    per_user = per_user_table(sweep)
+    ease, _, _ = loss_share_by_hand(per_user, "EASE", 0.3)
+    assert strike.loc["EASE", "loss_share"] == pytest.approx(ease, abs=1e-9) and ease < 0.5
+    assert strike.loc["EASE", "p_at_level_reason"] == "not reached within p ≤ 0.3"
+    full = random_strike(per_user)
+    full = full[(full["model"] == "ItemKNN") & (full["participation"] == 0.0)]
+    assert strike.loc["ItemKNN", "full_data"] == pytest.approx(full.groupby("seed")["ndcg@10"].mean().mean(), abs=1e-9)
     assert 0 < strike.loc["ItemKNN", "auc"] < 1
     md = (tmp_path / "leaderboard.md").read_text()
     assert "## ml-100k — strike (random)" in md and "— (reference model)" in md
+    # every model of the board has 2 seeds: the note names them in the board's order (ranked first)
+    in_order = ", ".join(board.loc[(board["lever"] == "strike") & (board["selector"] == "random"), "model"])
+    assert list(strike.index[:2]) == [best, second]
+    assert f"† from fewer than 3 seeds ({in_order})" in md and "| 2† |" in md
+    assert "— (p-values need at least 3 seeds (have 2))" in md and "never reached" not in md
+    assert "hierarchical bootstrap (seeds, then users within seeds)" in md
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert len(manifest["cells"]) == N_CELLS
     for cell in manifest["cells"]:
@@ -77,6 +99,29 @@ def test_leaderboard_ranks_models_and_writes_csv_markdown_and_manifest(sweep, tm
     by_model = {c["model"]: c["deterministic"] for c in manifest["cells"]}
     assert by_model == {"Pop": True, "ItemKNN": True, "EASE": True}
     assert manifest["tolerances"]["trained"]["default"] == 0.02
+    # The pins a reviewer rebuilds the environment from (pip install -c constraints/ci-py311.txt .)
+    pins = Path(__file__).resolve().parents[1] / "constraints" / "ci-py311.txt"
+    assert manifest["versions"]["constraints"]["file"] == "constraints/ci-py311.txt"
+    assert manifest["versions"]["constraints"]["sha256"] == hashlib.sha256(pins.read_bytes()).hexdigest()
+
+
+def test_seed_counts_and_the_range_a_level_was_sought_in_by_hand():
+    from strikebench.reporting.leaderboard import ranking_table
+    from strikebench.reporting.settings import analysis_settings
+
+    # M: 3 seeds at p = 0.2, 2 at p = 0.4; L(0.2) = 0.25, L(0.4) = 0.4 < 0.5; Pop: 2 seeds
+    rows = [("Pop", 0.0, s, 0.1) for s in (0, 1)] + [("M", 0.0, s, 0.3) for s in (0, 1, 2)]
+    rows += [("M", 0.2, s, 0.25) for s in (0, 1, 2)] + [("M", 0.4, s, 0.22) for s in (0, 1)]
+    rows += [("Pop", p, s, 0.1) for p in (0.2, 0.4) for s in (0, 1)]
+    table = pd.DataFrame(rows, columns=["model", "participation", "seed", "value"]).assign(metric="ndcg@10")
+    settings = analysis_settings()
+    board = ranking_table(table, settings).set_index("model")
+    assert board.loc["M", "loss_share"] == pytest.approx((0.3 - 0.235) / 0.2)  # halfway: interpolated at 0.3
+    assert board.loc["M", "seeds"] == 2  # L(0.3) comes from the points at 0.2 (3 seeds) and 0.4 (2 seeds)
+    assert board.loc["Pop", "seeds"] == 2
+    assert board.loc["M", "p_at_level_reason"] == "not reached within p ≤ 0.4"
+    settings["leaderboard"]["participation"] = 0.2
+    assert ranking_table(table, settings).set_index("model").loc["M", "seeds"] == 3
 
 
 def test_leaderboard_interpolates_an_unmeasured_p_and_says_so(sweep, tmp_path):
@@ -88,3 +133,13 @@ def test_leaderboard_interpolates_an_unmeasured_p_and_says_so(sweep, tmp_path):
     assert itemknn["interpolated"].item()
     md = (tmp_path / "leaderboard.md").read_text()
     assert "L(0.4) interpolated linearly" in md and "ItemKNN" in md.split("interpolated linearly")[1]
+
+
+def test_leaderboard_latex(sweep, tmp_path):
+    from strikebench.reporting.leaderboard import main
+
+    assert main([str(sweep), "--out", str(tmp_path), "--latex"]) == 0
+    tex = (tmp_path / "leaderboard.tex").read_text()
+    assert tex.count(r"\toprule") == tex.count(r"\bottomrule") == 2  # strike (random) and strike (women)
+    assert r"\label{tab:leaderboard-ml-100k-strike-random}" in tex
+    assert r"non\_personalised" in tex and r"\dag" in tex

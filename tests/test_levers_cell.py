@@ -7,11 +7,11 @@ import pytest
 
 from strikebench.levers.replay import replay
 from strikebench.results import store
-from strikebench.results.record import LEVER_ROWS
+from strikebench.results.assemble import LEVER_ROWS
 
 
 def run(compose_cfg, *overrides):
-    from strikebench.cell import run_cell
+    from strikebench.app.cell import run_cell
 
     cfg = compose_cfg(["model=pop", "trainer=tiny", *overrides])
     outcome = run_cell(cfg, log=lambda m: None)
@@ -53,28 +53,33 @@ def test_transfer_strike_record_shows_both_companies_and_the_moved_rows(compose_
 
 
 def test_poisoned_rows_reach_training_and_evaluation(compose_cfg, ml100k, monkeypatch):
-    from strikebench import cell
+    from strikebench.app import cell
 
     data, split = ml100k
     seen = {}
-    real_fit = cell.fit_company
+    real_fit, real_company_data = cell.fit_company, cell.company_data
 
-    def spy(cfg, held, split_, view, device, work_dir):
-        seen["held"], seen["view"] = held, view
-        return real_fit(cfg, held, split_, view, device, work_dir)
+    def rewrites(data_, rewritten_rows, new_items):
+        seen["rewritten_rows"], seen["new_items"] = rewritten_rows, new_items
+        return real_company_data(data_, rewritten_rows, new_items)
 
+    def spy(cfg, held, split_, train_rows, valid_rows, device, work_dir, valid_metric, **lightning):
+        seen["held"] = held
+        return real_fit(cfg, held, split_, train_rows, valid_rows, device, work_dir, valid_metric, **lightning)
+
+    monkeypatch.setattr(cell, "company_data", rewrites)
     monkeypatch.setattr(cell, "fit_company", spy)
     record, path = run(compose_cfg, "strike/lever=poison", "strike.participation=0.3")
-    held, view = seen["held"], seen["view"]
-    assert len(view.rewritten_rows) == record["companies"]["incumbent"]["rewritten_interactions"] > 0
+    held, rewritten_rows, new_items = seen["held"], seen["rewritten_rows"], seen["new_items"]
+    assert len(rewritten_rows) == record["companies"]["incumbent"]["rewritten_interactions"] > 0
     # the company's data points at the new items, in the arrays and in RecBole's table
     iid = data.recbole_dataset.iid_field
-    assert np.array_equal(held.item[view.rewritten_rows], view.new_items)
-    assert np.array_equal(held.recbole_dataset.inter_feat[iid].numpy()[view.rewritten_rows], view.new_items)
+    assert np.array_equal(held.item[rewritten_rows], new_items)
+    assert np.array_equal(held.recbole_dataset.inter_feat[iid].numpy()[rewritten_rows], new_items)
     # ... and nothing else changed, in the company's copy or in the shared data
-    others = np.setdiff1d(np.arange(len(data)), view.rewritten_rows)
+    others = np.setdiff1d(np.arange(len(data)), rewritten_rows)
     assert np.array_equal(held.item[others], data.item[others])
-    assert not np.array_equal(data.item[view.rewritten_rows], view.new_items)
+    assert not np.array_equal(data.item[rewritten_rows], new_items)
     assert np.array_equal(data.recbole_dataset.inter_feat[iid].numpy(), data.item)
     rows = pd.read_parquet(path / LEVER_ROWS)
     assert set(rows["change"]) == {"rewritten"} and rows["new_item"].notna().all()

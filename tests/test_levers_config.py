@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from strikebench.config.validate import validate
+from strikebench.app.validate import validate
 from strikebench.errors import ConfigError, DataError
 
 # Caught by validate(), before any data is loaded: (overrides, field named)
@@ -83,7 +83,7 @@ WITH_DATA = [
 
 @pytest.mark.parametrize("overrides,field", WITH_DATA, ids=[" ".join(o) for o, _ in WITH_DATA])
 def test_bad_values_are_refused_before_training(compose_cfg, ml100k, monkeypatch, overrides, field):
-    from strikebench import cell
+    from strikebench.app import cell
 
     def no_training(*args, **kwargs):
         raise AssertionError("a model was trained")
@@ -112,7 +112,7 @@ def test_a_temporal_strike_without_timestamps_names_the_time_field():
 
 
 def test_an_empty_group_stops_the_cell(compose_cfg, ml100k):
-    from strikebench.cell import preflight
+    from strikebench.app.cell import preflight
 
     cfg = compose_cfg(["model=pop", "strike.participation=0.3", "strike/selector=age",
                        "strike.selector.min=90", "strike.selector.max=99"])
@@ -121,7 +121,7 @@ def test_an_empty_group_stops_the_cell(compose_cfg, ml100k):
 
 
 def test_the_incumbent_left_with_nothing_is_still_an_error(compose_cfg, ml100k):
-    from strikebench.cell import preflight
+    from strikebench.app.cell import preflight
 
     cfg = compose_cfg(["model=pop", "strike.participation=1", "strike/lever=transfer_strike"])
     with pytest.raises(DataError, match="incumbent would hold no training data"):
@@ -129,7 +129,7 @@ def test_the_incumbent_left_with_nothing_is_still_an_error(compose_cfg, ml100k):
 
 
 def test_a_competitor_with_nothing_is_not_an_error(compose_cfg, ml100k):
-    from strikebench.cell import preflight
+    from strikebench.app.cell import preflight
 
     _, _, state, _ = preflight(compose_cfg(["model=pop", "strike.participation=0", "strike/lever=transfer"]))
     assert not state.companies["competitor"].holds_data

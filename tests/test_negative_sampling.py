@@ -112,13 +112,13 @@ def test_excluded_items_are_recboles_train_phase_items(tiny_data):
     """The items a user may not draw are exactly those in RecBole's train-phase ``used_ids``."""
     from strikebench import compat
     from strikebench.data.split import make_split
-    from strikebench.training import recbole_bridge as bridge
+    from strikebench.training.loaders import train_loader
     from tests.conftest import TINY_SETTINGS
 
     data = tiny_data
     split = make_split(data.user, data.timestamp, {"seed": 1, "order": "RO", "mode": "RS", "ratios": [0.6, 0.2, 0.2]})
     config = compat.recbole_config("BPR", "tiny", dict(TINY_SETTINGS, show_progress=False, worker=0))
-    _, loader = bridge.train_loader(config, data, split.train, split.valid, split.test)
+    _, loader = train_loader(config, data, split.train, split.valid, split.test)
     used = loader._sampler.used_ids
     sampler = UniformNegativeSampler(data.user[split.train], data.item[split.train], data.n_users, data.n_items)
     query, negatives = draws(sampler, data.n_users, 500, "rank")

@@ -14,7 +14,8 @@ import torch
 
 from tests.conftest import TINY_SETTINGS, write_atomic
 from strikebench.data.interactions import load_interactions
-from strikebench.data.preprocessed import load_with_cache, split_key
+from strikebench.data.cache_keys import split_key
+from strikebench.data.preprocessed import load_with_cache
 
 SPLIT = {"seed": 2020, "order": "RO", "mode": "RS", "ratios": [0.8, 0.1, 0.1]}
 ITEM_SETTINGS = {**TINY_SETTINGS, "load_col": {"inter": ["user_id", "item_id", "rating", "timestamp"],
@@ -188,7 +189,7 @@ def test_an_unusable_entry_is_rebuilt_and_a_foreign_split_is_remade(tmp_path):
     split_meta = json.loads((split_dir / "meta.json").read_text())
     (split_dir / "meta.json").write_text(json.dumps({**split_meta, "data_checksum": "f" * 32}))
     _, split, remade = load_with_cache("tiny", folder, ITEM_SETTINGS, SPLIT, cache)
-    assert remade["data"] == "hit" and remade["split"] == "miss"
+    assert remade["data"] == "hit" and remade["split"] == "rebuilt"
     assert_same_split(cold_split, split)
     assert [p.name for p in cache.iterdir()] == [entry.name]  # nothing left aside
 
@@ -201,7 +202,7 @@ def _build(args):
     if barrier is not None:
         barrier.wait()
     data, split, info = load_with_cache("tiny", folder, ITEM_SETTINGS, SPLIT, cache)
-    from strikebench.data.preprocessed import data_checksum
+    from strikebench.data.cache_keys import data_checksum
 
     return info["data"], info.get("published"), data_checksum(data), split.test.tolist()
 

@@ -6,8 +6,10 @@ import pytest
 
 from strikebench import compat
 from strikebench.evaluation.evaluator import EvalContext, evaluate
-from strikebench.training import recbole_bridge as bridge
+from strikebench.evaluation.validation import validation_metric
+from strikebench.training.company_data import company_dataset
 from strikebench.training.fit import fit_company
+from strikebench.training.recbole_config import recbole_config_dict
 
 
 # Pop is left out on purpose: its scores are counts with many exact ties, which torch.topk in
@@ -17,12 +19,13 @@ def test_no_strike_metrics_equal_recbole_evaluator(model, compose_cfg, ml100k, t
     from recbole.data.utils import create_samplers, get_dataloader
     from recbole.trainer import Trainer
 
-    from strikebench.cell import preflight
+    from strikebench.app.cell import preflight
 
     cfg = compose_cfg([f"model={model}", "strike.participation=0", "trainer=tiny", "eval.ks=[5,10]"])
     data, split, state, device = preflight(cfg)
     view = state.companies["incumbent"]
-    fit = fit_company(cfg, data, split, view, device, tmp_path / "work")
+    valid_metric = validation_metric(data, view.train, view.valid, cfg.trainer.monitor, device, cfg.trainer.eval_batch_size)
+    fit = fit_company(cfg, data, split, view.train, view.valid, device, tmp_path / "work", valid_metric)
 
     # strikebench's evaluator on the fixed test set, masking train + valid.
     ctx = EvalContext.build(
@@ -35,10 +38,10 @@ def test_no_strike_metrics_equal_recbole_evaluator(model, compose_cfg, ml100k, t
     ours = evaluate(fit.score_fn, ctx).drop(columns=["user", "n_pos", "fallback"]).mean()
 
     # RecBole's own full-sort test loader and Trainer.evaluate on the same model and split.
-    settings = bridge.recbole_config_dict(cfg, device)
+    settings = recbole_config_dict(cfg, device)
     settings.update(topk=[5, 10], metrics=["NDCG", "Recall", "Hit", "MRR", "Precision"], eval_batch_size=4096)
     config = compat.recbole_config(cfg.model.name, data.name, settings)
-    built = [bridge.company_dataset(data, rows) for rows in (split.train, split.valid, split.test)]
+    built = [company_dataset(data, rows) for rows in (split.train, split.valid, split.test)]
     _, _, test_sampler = create_samplers(config, data.recbole_dataset, built)
     test_loader = get_dataloader(config, "test")(config, built[2], test_sampler, shuffle=False)
     theirs = Trainer(config, fit.model).evaluate(test_loader, load_best_model=False)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from strikebench.config.validate import validate
-from strikebench.sweep import compose_cell, expand
+from strikebench.app.validate import validate
+from strikebench.app.sweep import compose_cell, expand
 
 EXPECTED = {  # experiment -> cells on ML-100K (docs/reports.md)
     "data_strikes_random": 4 * 17 * 5,

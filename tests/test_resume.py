@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from strikebench.cell import run_cell
+from strikebench.app.cell import run_cell
 from strikebench.results import store
 from strikebench.training.module import RecBoleModule
 
@@ -35,5 +35,6 @@ def test_interrupted_cell_resumes_from_its_checkpoint(compose_cfg, tmp_path, mon
     training = outcome.record["companies"]["incumbent"]["training"]
     assert training["resumed_from_epoch"] == saved_epoch
     assert training["epochs"] == 4
+    assert training["data_path"] == "fast"  # the record says which loader trained it (auto: fast for BPR)
     assert not (tmp_path / "results" / ".work" / work.name).exists()  # cleaned up after success
     assert len(list(store.iter_records(cfg.results_dir))) == 1

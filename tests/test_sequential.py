@@ -15,7 +15,9 @@ from omegaconf import OmegaConf
 from strikebench import compat
 from strikebench.data.split import make_split
 from strikebench.errors import ConfigError
-from strikebench.training import recbole_bridge as bridge
+from strikebench.training.models import build_model
+from strikebench.training.scoring import score_function
+from strikebench.training.sequences import sequential_dataset, time_ordered, user_sequences
 from tests.conftest import TINY_SETTINGS
 
 MAX_LEN = 4  # tiny users have 10 interactions: sequences get truncated
@@ -57,7 +59,7 @@ def test_split_matches_recbole_leave_one_out(tiny_data, recbole_sequential):
     split = make_split(tiny_data.user, tiny_data.timestamp, SEQ_SPLIT)
     # RecBole's augmented train rows are the training interactions that have a history: all but
     # each user's first.
-    ordered = bridge.time_ordered(tiny_data, split.train)
+    ordered = time_ordered(tiny_data, split.train)
     first = np.r_[True, tiny_data.user[ordered][1:] != tiny_data.user[ordered][:-1]]
     for ours, theirs in ((ordered[~first], train), (split.valid, valid), (split.test, test)):
         pairs = sorted(zip(tiny_data.user[ours].tolist(), tiny_data.item[ours].tolist()))
@@ -67,7 +69,7 @@ def test_split_matches_recbole_leave_one_out(tiny_data, recbole_sequential):
 def test_training_sequences_equal_recbole_augmentation(tiny_data, recbole_sequential):
     config, (train, _, _) = recbole_sequential
     split = make_split(tiny_data.user, tiny_data.timestamp, SEQ_SPLIT)
-    ours = bridge.sequential_dataset(config, tiny_data, split.train)
+    ours = sequential_dataset(config, tiny_data, split.train)
     fields = ["user_id", "item_id", "item_length", "item_id_list", "timestamp_list", "rating_list"]
     assert type(ours).__name__ == "SequentialDataset"
     assert set(fields) <= set(ours.inter_feat.columns)
@@ -86,7 +88,7 @@ def test_augmentation_equals_recbole_loop_on_company_rows(tiny_data, tmp_path):
 
     config = _gru4rec_config(tmp_path)
     rows = np.sort(np.random.default_rng(3).choice(len(tiny_data), size=40, replace=False))
-    ours = bridge.sequential_dataset(config, tiny_data, rows)
+    ours = sequential_dataset(config, tiny_data, rows)
 
     theirs = copy.copy(tiny_data.recbole_dataset)
     theirs.__class__ = SequentialDataset
@@ -113,7 +115,7 @@ def test_time_order_breaks_ties_by_row_as_recbole_sort(tiny_data):
 
     data = Data()
     data.user, data.timestamp = user, time
-    order = bridge.time_ordered(data, np.arange(6))
+    order = time_ordered(data, np.arange(6))
     inter = Interaction({"u": torch.as_tensor(user), "t": torch.as_tensor(time), "row": torch.arange(6)})
     inter.sort(by=["u", "t"])
     assert order.tolist() == inter["row"].tolist() == [3, 1, 5, 4, 0, 2]
@@ -125,7 +127,7 @@ def test_evaluation_sequences_equal_recbole_valid_and_test_inputs(tiny_data, rec
     config, (_, valid, test) = recbole_sequential
     split = make_split(tiny_data.user, tiny_data.timestamp, SEQ_SPLIT)
     for rows, theirs in ((split.train, valid), (np.concatenate([split.train, split.valid]), test)):
-        sequences = bridge.user_sequences(config, tiny_data, rows, "cpu")
+        sequences = user_sequences(config, tiny_data, rows, "cpu")
         users = theirs.inter_feat["user_id"]
         fields = sequences.fields(users)
         assert torch.equal(fields["item_id_list"], theirs.inter_feat["item_id_list"])
@@ -135,9 +137,9 @@ def test_evaluation_sequences_equal_recbole_valid_and_test_inputs(tiny_data, rec
 def test_scores_equal_recbole_full_sort_on_its_test_rows(tiny_data, recbole_sequential):
     config, (train, _, test) = recbole_sequential
     split = make_split(tiny_data.user, tiny_data.timestamp, SEQ_SPLIT)
-    model = bridge.build_model("GRU4Rec", config, bridge.sequential_dataset(config, tiny_data, split.train)).eval()
-    sequences = bridge.user_sequences(config, tiny_data, np.concatenate([split.train, split.valid]), "cpu")
-    score = bridge.score_function(model, "user_id", "item_id", tiny_data.n_items, sequences)
+    model = build_model("GRU4Rec", config, sequential_dataset(config, tiny_data, split.train)).eval()
+    sequences = user_sequences(config, tiny_data, np.concatenate([split.train, split.valid]), "cpu")
+    score = score_function(model, "user_id", "item_id", tiny_data.n_items, sequences)
     users = test.inter_feat["user_id"]
     with torch.no_grad():
         theirs = model.full_sort_predict(test.inter_feat).view(len(users), -1)
@@ -151,19 +153,19 @@ def test_removed_rows_vanish_from_a_users_sequence(tiny_data, tmp_path):
     others = np.nonzero(tiny_data.user != u)[0]
     by_time = mine[np.argsort(tiny_data.timestamp[mine], kind="stable")]
     kept = by_time[[0, 2, 5]]  # a lever removed the other seven rows
-    sequences = bridge.user_sequences(config, tiny_data, np.concatenate([others, kept]), "cpu")
+    sequences = user_sequences(config, tiny_data, np.concatenate([others, kept]), "cpu")
     fields = sequences.fields(torch.tensor([u]))
     assert fields["item_length"].tolist() == [3]
     assert fields["item_id_list"][0].tolist() == tiny_data.item[kept].tolist() + [0]
     # All of a participant's rows struck: no sequence (the evaluator ranks them by popularity).
-    sequences = bridge.user_sequences(config, tiny_data, others, "cpu")
+    sequences = user_sequences(config, tiny_data, others, "cpu")
     fields = sequences.fields(torch.tensor([u]))
     assert fields["item_length"].tolist() == [1] and fields["item_id_list"].abs().sum() == 0
 
 
 @pytest.mark.parametrize("model", ["gru4rec", "sasrec", "bert4rec"])
 def test_sequential_models_refuse_a_random_order_split(model, compose_cfg):
-    from strikebench.config.validate import validate
+    from strikebench.app.validate import validate
 
     with pytest.raises(ConfigError, match=r"split\.order.*split=sequential"):
         validate(compose_cfg([f"model={model}"]))

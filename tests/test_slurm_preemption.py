@@ -30,7 +30,7 @@ TRAINING = ["model=bpr", "strike.participation=0", "trainer.max_epochs=12", "tra
 
 
 def sweep_command(results, partition, training=tuple(TRAINING)):
-    return [sys.executable, "-m", "strikebench.cli", "-m", "hydra/launcher=slurm_cpu", "hydra.launcher.cpus_per_task=1",
+    return [sys.executable, "-m", "strikebench", "-m", "hydra/launcher=slurm_cpu", "hydra.launcher.cpus_per_task=1",
             "hydra.launcher.mem_gb=1", f"hydra.launcher.partition={partition}", *training, f"results_dir={results}"]
 
 
@@ -90,7 +90,7 @@ def test_usr1_makes_the_job_requeue_itself_and_resume(slurm_partition, tmp_path)
     assert restarts(job) >= 1
     assert_one_resumed_record(results)
     # A time limit sends the same signal (signal_delay_s before it), to the same handler.
-    (script,) = results.glob(".hydra/sweeps/*/.submitit/*/*_submission.sh")
+    (script,) = results.glob("sweeps/*/.submitit/*/*_submission.sh")
     assert "#SBATCH --signal=USR1@120" in script.read_text()
 
 
@@ -128,7 +128,7 @@ def test_time_limit_signal_counts_a_timeout_requeues_and_resumes(slurm_partition
         if sweep.poll() is None:
             sweep.kill()
     assert sweep.returncode == 0, output[-3000:]
-    (log,) = results.glob(".hydra/sweeps/*/.submitit/*/*_0_log.out")
+    (log,) = results.glob("sweeps/*/.submitit/*/*_0_log.out")
     assert "this job is timed-out" in log.read_text()
     assert "(2 remaining timeouts)" in log.read_text()  # max_num_timeout 3, one spent
     assert_one_resumed_record(results)

@@ -16,7 +16,7 @@ LAUNCHER = ["hydra/launcher=slurm_cpu", "hydra.launcher.cpus_per_task=1", "hydra
 
 def sweep(results, *extra, timeout=900):
     return subprocess.run(
-        [sys.executable, "-m", "strikebench.cli", "-m", *LAUNCHER, "model=pop,itemknn", "strike.participation=0,0.3",
+        [sys.executable, "-m", "strikebench", "-m", *LAUNCHER, "model=pop,itemknn", "strike.participation=0,0.3",
          "trainer=tiny", f"results_dir={results}", *extra],
         capture_output=True, text=True, timeout=timeout, cwd=results.parent)
 
@@ -42,11 +42,11 @@ def test_ddp_cell_on_two_slurm_tasks(slurm_partition, tmp_path):
     """trainer=ddp in a Slurm sweep: the preset asks one task per device; Lightning uses Slurm's ranks."""
     results = tmp_path / "results"
     run = subprocess.run(
-        [sys.executable, "-m", "strikebench.cli", "-m", *LAUNCHER, f"hydra.launcher.partition={slurm_partition}",
+        [sys.executable, "-m", "strikebench", "-m", *LAUNCHER, f"hydra.launcher.partition={slurm_partition}",
          "model=bpr", "strike.participation=0", "trainer=ddp", "trainer.max_epochs=2", f"results_dir={results}"],
         capture_output=True, text=True, timeout=900, cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
     (record,) = list(store.iter_records(results))
     assert record["companies"]["incumbent"]["training"]["world_size"] == 2
-    (rank_one_log,) = results.glob(".hydra/sweeps/*/.submitit/*/*_1_log.out")  # Slurm's second task
+    (rank_one_log,) = results.glob("sweeps/*/.submitit/*/*_1_log.out")  # Slurm's second task
     assert "Loading pickle" in rank_one_log.read_text()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from strikebench.data.split import make_split, ratio_cut_points
 from strikebench.errors import ConfigError
@@ -68,3 +69,64 @@ def test_ml100k_split_sizes(ml100k):
     # Every ML-100K user has >= 20 ratings, so everyone has valid and test interactions.
     assert len(np.unique(data.user[split.test])) == 943
     assert len(np.unique(data.user[split.valid])) == 943
+
+
+def test_time_ties_keep_the_rows_file_order_as_recbole_does(tmp_path):
+    """Rows tied in time keep their order in the atomic file (a stable sort by time, then by
+    user), so the later row of a tie is the test: RecBole's ``sort`` + ``leave_one_out`` /
+    ``split_by_ratio`` give the same parts on the same file."""
+    from strikebench.data.interactions import load_interactions
+    from strikebench.training.company_data import company_dataset
+    from tests.conftest import TINY_SETTINGS, write_atomic
+
+    # u1: i1 at t=1, then i3, i2, i4 all at t=2, in this file order, which is neither the tokens'
+    # order nor RecBole's ids' (i4 comes first in the file: id 1). u2: i4 at t=3, i5 and i6 at t=7.
+    rows = [("u2", "i4", 1, 3), ("u1", "i1", 1, 1), ("u1", "i3", 1, 2), ("u2", "i5", 1, 7),
+            ("u1", "i2", 1, 2), ("u2", "i6", 1, 7), ("u1", "i4", 1, 2)]
+    data = load_interactions("ties", write_atomic(tmp_path, "ties", rows), TINY_SETTINGS)
+
+    def tokens(index):
+        return sorted((str(data.user_tokens[data.user[r]]), str(data.item_tokens[data.item[r]])) for r in index)
+
+    loo = make_split(data.user, data.timestamp, {"seed": 0, "order": "TO", "mode": "LS"})
+    # u1: order i1, i3, i2, i4 -> test i4 (the last of the tie in the file), valid i2.
+    # u2: order i4 (t=3), i5, i6 -> test i6, valid i5.
+    assert tokens(loo.test) == [("u1", "i4"), ("u2", "i6")]
+    assert tokens(loo.valid) == [("u1", "i2"), ("u2", "i5")]
+    assert tokens(loo.train) == [("u1", "i1"), ("u1", "i3"), ("u2", "i4")]
+    ratio = make_split(data.user, data.timestamp, {"seed": 0, "order": "TO", "mode": "RS", "ratios": [0.5, 0.25, 0.25]})
+    assert tokens(ratio.test) == [("u1", "i4"), ("u2", "i6")]  # u1 2/1/1, u2 1/1/1
+
+    def recbole_parts(split_fn):
+        dataset = company_dataset(data, np.arange(len(data)))  # RecBole's Dataset, rows in file order
+        dataset.sort(by=dataset.time_field)  # what RecBole's build() does for order TO
+        parts = split_fn(dataset)
+        uid, iid = dataset.uid_field, dataset.iid_field
+        return [sorted((str(data.user_tokens[u]), str(data.item_tokens[i]))
+                       for u, i in zip(p.inter_feat[uid].tolist(), p.inter_feat[iid].tolist())) for p in parts]
+
+    assert recbole_parts(lambda d: d.leave_one_out(group_by=d.uid_field, leave_one_mode="valid_and_test")) == [
+        tokens(loo.train), tokens(loo.valid), tokens(loo.test)]
+    assert recbole_parts(lambda d: d.split_by_ratio([0.5, 0.25, 0.25], group_by=d.uid_field)) == [
+        tokens(ratio.train), tokens(ratio.valid), tokens(ratio.test)]
+
+
+def test_ml100k_time_order_differs_from_recbole_only_by_its_float32_timestamps(ml100k):
+    """RecBole sorts on its float32 copy of the timestamps (1 s becomes 64 s at ML-100K's epoch
+    times), which makes ties of distinct times; strikebench sorts on the exact times. Rounded to
+    float32 as RecBole holds them, the two splits are equal row for row."""
+    from strikebench.training.company_data import company_dataset
+
+    data, _ = ml100k
+    to_loo = {"seed": 0, "order": "TO", "mode": "LS"}
+    dataset = company_dataset(data, np.arange(len(data)))
+    assert dataset.inter_feat[dataset.time_field].dtype == torch.float32
+    dataset.sort(by=dataset.time_field)
+    parts = dataset.leave_one_out(group_by=dataset.uid_field, leave_one_mode="valid_and_test")
+    theirs = [{(u, i) for u, i in zip(p.inter_feat[dataset.uid_field].tolist(), p.inter_feat[dataset.iid_field].tolist())}
+              for p in parts]
+    rounded = make_split(data.user, data.timestamp.astype(np.float32), to_loo)
+    ours = make_split(data.user, data.timestamp, to_loo)
+    pairs = [set(zip(data.user[s].tolist(), data.item[s].tolist())) for s in (rounded.train, rounded.valid, rounded.test)]
+    assert pairs == theirs
+    assert not np.array_equal(ours.test, rounded.test)

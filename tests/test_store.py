@@ -11,7 +11,14 @@ from strikebench.results.keys import cell_key
 
 
 def _record(key, value=1.0):
-    return {"cell_key": key, "value": value}
+    """The smallest record the readers accept (strikebench.results.corrupt), with an extra ``value``."""
+    group = {"ndcg@10": 0.5, "n_users": 2}
+    company = {"train_interactions": 4, "valid_interactions": 2, "users_with_training_data": 2, "training": None,
+               "metrics": {"holdout": {"all": group}}}
+    return {"cell_key": key, "config": {"model": {"name": "Pop"}, "seed": 0, "strike": {
+                "participation": 0.0, "lever": {"name": "strike"}, "selector": {"name": "random"}}},
+            "dataset": {"name": "tiny"}, "participants": {"users": []}, "timings": {"total": 1.0},
+            "companies": {"incumbent": company}, "value": value}
 
 
 def _table():

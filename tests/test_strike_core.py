@@ -89,7 +89,7 @@ def test_draw_depends_on_seed_and_group_only():
 
 
 def test_same_participants_for_every_model(compose_cfg, ml100k):
-    from strikebench.cell import preflight
+    from strikebench.app.cell import preflight
 
     users = []
     for model in ("pop", "bpr", "itemknn"):
@@ -101,7 +101,7 @@ def test_same_participants_for_every_model(compose_cfg, ml100k):
 
 
 def test_a_strike_that_leaves_no_training_data_is_refused_before_training(compose_cfg):
-    from strikebench.cell import preflight
+    from strikebench.app.cell import preflight
 
     with pytest.raises(DataError, match="strike.participation=1.0"):
         preflight(compose_cfg(["model=pop", "strike.participation=1.0"]))

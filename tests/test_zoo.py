@@ -59,7 +59,8 @@ def test_model_config_names_its_source_and_schema(name):
 
 @pytest.mark.parametrize("name", MODELS)
 def test_model_trains_and_evaluates_under_a_strike(name, compose_cfg, tmp_path):
-    from strikebench.cell import run_cell
+    from strikebench.app.cell import run_cell
+    from strikebench.training.check import resolved_data_path
 
     cfg = compose_cfg(_overrides(name))
     outcome = run_cell(cfg, log=lambda message: None)
@@ -68,6 +69,8 @@ def test_model_trains_and_evaluates_under_a_strike(name, compose_cfg, tmp_path):
     assert record["config"]["model"]["name"] == _model_yaml(name)["name"]
     incumbent = record["companies"]["incumbent"]
     assert incumbent["training"]["epochs"] >= 1
+    assert incumbent["training"]["data_path"] == resolved_data_path(cfg.trainer, cfg.model)  # as the record states
+    assert record["config"]["trainer"]["data_path"] == incumbent["training"]["data_path"]  # auto, resolved
     for view in ("holdout", "company"):
         for group in ("all", "participants", "non_participants"):
             values = incumbent["metrics"][view][group]
@@ -96,13 +99,13 @@ def test_tiny_presets_only_apply_with_the_tiny_trainer(compose_cfg):
 def _fit(compose_cfg, data, tmp_path, overrides):
     """Fit the incumbent on all of ``data``'s training rows (a hand-built dataset: fast)."""
     from strikebench.data.split import make_split
-    from strikebench.levers.state import CompanyView
+    from strikebench.evaluation.validation import validation_metric
     from strikebench.training.fit import fit_company
 
     cfg = compose_cfg(overrides)
     split = make_split(data.user, data.timestamp, cfg.split)
-    view = CompanyView("incumbent", split.train, split.valid)
-    return fit_company(cfg, data, split, view, "cpu", tmp_path / "work")
+    valid_metric = validation_metric(data, split.train, split.valid, cfg.trainer.monitor, "cpu", cfg.trainer.eval_batch_size)
+    return fit_company(cfg, data, split, split.train, split.valid, "cpu", tmp_path / "work", valid_metric)
 
 
 def test_recvae_alternates_encoder_and_decoder_passes(compose_cfg, tiny_data, tmp_path, monkeypatch):
@@ -202,7 +205,7 @@ def _define_dotmf():
 
 
 def test_a_custom_recbole_style_class_runs_by_its_dotted_path(compose_cfg, monkeypatch):
-    from strikebench.cell import run_cell
+    from strikebench.app.cell import run_cell
 
     monkeypatch.setattr(sys.modules[__name__], "DotMF", _define_dotmf())
     name = f"{__name__}.DotMF"
@@ -215,7 +218,7 @@ def test_a_custom_recbole_style_class_runs_by_its_dotted_path(compose_cfg, monke
 
 
 def test_an_unknown_model_name_is_refused_naming_the_field(compose_cfg):
-    from strikebench.config.validate import validate
+    from strikebench.app.validate import validate
     from strikebench.errors import ConfigError
 
     for name in ("NoSuchModel", "no_such_package.NoSuchModel"):
@@ -226,7 +229,7 @@ def test_an_unknown_model_name_is_refused_naming_the_field(compose_cfg):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize("name", ["pop", "bpr", "lightgcn", "neumf", "recvae", "gru4rec", "bert4rec"])
 def test_models_train_on_the_gpu(name, compose_cfg, tmp_path):
-    from strikebench.cell import run_cell
+    from strikebench.app.cell import run_cell
 
     record = run_cell(compose_cfg(_overrides(name, trainer="gpu")), log=lambda m: None).record
     value = record["companies"]["incumbent"]["metrics"]["holdout"]["all"]["ndcg@10"]

@@ -1,7 +1,8 @@
 """Means with Student-t confidence intervals over seeds, and differences paired with p = 0.
 
 A *cell* is one row of the results table without its seed (``CELL_KEYS``); its seeds are the
-replicates. A cell with one seed has a mean but no interval (CI = NaN, never 0).
+replicates (participant draws), so every interval here is over seeds (``method`` says so). A cell
+with one seed has a mean but no interval (CI = NaN, never 0).
 """
 from __future__ import annotations
 
@@ -11,14 +12,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from strikebench.analysis.table import (
-    CELL_KEYS, KEYS, VALUE, ResultsTableError, metric_sign, validate_results_table,
-)
+from strikebench.analysis.baselines import baseline_or_full_data, same_user_values
+from strikebench.analysis.table import CELL_KEYS, KEYS, VALUE, metric_sign, validate_results_table
 
 #: At p = 0 no lever acts, so full-data rows may be pooled over these keys when a cell has no
 #: full-data row of its own lever and selector.
 POOLED_AT_FULL_DATA: tuple[str, ...] = ("lever", "selector")
 _P_TOL = 1e-12
+#: The ``method`` column of intervals that are Student-t intervals over per-seed values.
+T_OVER_SEEDS = "t over seeds"
 
 
 def as_results_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -40,6 +42,12 @@ def t_multiplier(n: np.ndarray | int, confidence: float = 0.95) -> np.ndarray:
     ok = n >= 2
     out[ok] = stats.t.ppf((1.0 + confidence) / 2.0, n[ok] - 1.0)
     return out
+
+
+def t_half_width(n, sd, confidence: float = 0.95) -> np.ndarray:
+    """t_{(1+c)/2, n-1} * sd / sqrt(n), elementwise; NaN where n < 2."""
+    n = np.asarray(n, dtype=float)
+    return t_multiplier(n, confidence) * np.asarray(sd, dtype=float) / np.sqrt(np.maximum(n, 1.0))
 
 
 def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float, float, int]:
@@ -70,17 +78,17 @@ def summarise_cells(
     For each group of ``keys`` with non-NaN values x_1..x_n:
     mean = sum(x)/n, sd = sqrt(sum((x - mean)^2) / (n - 1)),
     CI = mean +/- t_{(1+confidence)/2, n-1} * sd / sqrt(n); n = 1 gives CI = NaN.
-    Returns ``keys + [mean, sd, n_seeds, ci_low, ci_high]``. NaN values (a group with no users)
-    are left out of n; a cell with only NaN values has mean NaN and n_seeds 0.
+    Returns ``keys + [mean, sd, n_seeds, ci_low, ci_high, method]``. NaN values (a group with no
+    users) are left out of n; a cell with only NaN values has mean NaN and n_seeds 0.
     """
     keys = list(keys)
     grouped = table.groupby(keys, sort=True, dropna=False)[value]
     out = grouped.agg(mean="mean", sd="std", n_seeds="count").reset_index()
-    half = t_multiplier(out["n_seeds"].to_numpy(), confidence) * out["sd"].to_numpy() / np.sqrt(
-        out["n_seeds"].clip(lower=1).to_numpy())
+    half = t_half_width(out["n_seeds"], out["sd"], confidence)
     out["ci_low"] = out["mean"] - half
     out["ci_high"] = out["mean"] + half
     out["n_seeds"] = out["n_seeds"].astype("int64")
+    out["method"] = T_OVER_SEEDS
     return out
 
 
@@ -112,49 +120,33 @@ def attach_full_data(
     return out.drop(columns="_exact")
 
 
-def paired_differences(
-    table: pd.DataFrame,
-    baseline_participation: float = 0.0,
-    baseline_group: str | None = None,
-) -> pd.DataFrame:
-    """Per-seed differences against the full-data run with the same seed.
+def paired_differences(table: pd.DataFrame) -> pd.DataFrame:
+    """Per-seed differences against the same users at p = 0 with the same seed.
 
-    d(p, s) = M(p, s) - M(0, s), where M(0, s) has the same seed, dataset, model, lever, selector,
-    company, view, group and metric (if no row has this lever and selector at p = 0, the p = 0
-    rows of the other levers / selectors are pooled, see :func:`attach_full_data`). A seed with no
-    p = 0 partner gives NaN. ``baseline_group`` (e.g. ``"all"``) compares every group with that
-    group's p = 0 value - useful for ``participants``, whose own p = 0 group is empty.
+    d(p, s) = M(p, s) - M0(p, s). M0 is the row's same-user baseline ``p0:<model>``
+    (``baselines.py``) where the table has it: the model's p = 0 value over exactly the users of
+    the row's group at p. Without it, group ``all`` uses the full-data row with the same seed,
+    study, dataset, model, lever, selector, company, view and metric (p = 0 rows of other levers
+    / selectors pooled, see :func:`attach_full_data`); participants and non-participants get
+    NaN (their p = 0 group holds other users). A seed with no p = 0 partner gives NaN.
     Returns the table with columns ``baseline`` and ``difference`` added.
     """
     table = as_results_table(table)
-    full = table[is_full_data(table["participation"], baseline_participation)]
+    full = table[is_full_data(table["participation"])]
     on = [k for k in KEYS if k != "participation"]
-    rows = table.copy()
-    if baseline_group is not None:
-        if baseline_group not in set(table["group"]):
-            raise ResultsTableError("group", f"baseline_group {baseline_group!r} not in the table")
-        rows["_group"] = rows["group"]
-        rows["group"] = baseline_group
-    out = attach_full_data(rows, full, on, "baseline")
-    if baseline_group is not None:
-        out["group"] = out.pop("_group")
+    out = attach_full_data(table, full, on, "_full")
+    out["baseline"] = baseline_or_full_data(out, same_user_values(out), out.pop("_full"))
     out["difference"] = out[VALUE] - out["baseline"]
     return out
 
 
-def summarise_paired_differences(
-    table: pd.DataFrame,
-    baseline_participation: float = 0.0,
-    baseline_group: str | None = None,
-    confidence: float = 0.95,
-) -> pd.DataFrame:
-    """Mean paired difference M(p) - M(0) per cell with a t-interval over seeds.
+def summarise_paired_differences(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Mean paired difference M(p) - M0 per cell with a t-interval over seeds.
 
     mean_d = mean_s d(p, s), CI = mean_d +/- t_{(1+c)/2, n-1} * sd(d) / sqrt(n) (paired-t interval);
-    n = seeds with a partner. Returns ``CELL_KEYS + [mean, sd, n_seeds, ci_low, ci_high]``.
+    n = seeds with a partner. Returns ``CELL_KEYS + [mean, sd, n_seeds, ci_low, ci_high, method]``.
     """
-    diffs = paired_differences(table, baseline_participation, baseline_group)
-    return summarise_cells(diffs, CELL_KEYS, "difference", confidence)
+    return summarise_cells(paired_differences(table), CELL_KEYS, "difference", confidence)
 
 
 def sign_of(metrics: pd.Series, lower_is_better=None) -> np.ndarray:
@@ -164,6 +156,6 @@ def sign_of(metrics: pd.Series, lower_is_better=None) -> np.ndarray:
 
 
 __all__ = [
-    "as_results_table", "attach_full_data", "is_full_data", "paired_differences",
-    "sign_of", "summarise_cells", "summarise_paired_differences", "t_interval", "t_multiplier",
+    "T_OVER_SEEDS", "as_results_table", "attach_full_data", "is_full_data", "paired_differences",
+    "sign_of", "summarise_cells", "summarise_paired_differences", "t_half_width", "t_interval", "t_multiplier",
 ]

@@ -21,8 +21,9 @@ the participants' own hits, sum_{u in P} h_u(p)). Relative measures: strike_loss
 boycott_loss_relative = loss / baseline; data_labor_share and consumer_share = part /
 boycott_loss. (System total / |U| is the mean over all users with leavers counted as zero.)
 
-The baseline h_u(0) is the p = 0 run with the same dataset, model, company, view and seed (same
-lever and selector if present, else pooled over levers and selectors).
+The baseline h_u(0) is the p = 0 run with the same study, dataset, model, company, view and seed
+(same lever and selector if present, else pooled over levers and selectors); U is the same set of
+users at p and at 0 in the holdout view (the fixed test set).
 """
 from __future__ import annotations
 
@@ -32,20 +33,12 @@ import numpy as np
 import pandas as pd
 
 from strikebench.analysis.aggregate import attach_full_data, is_full_data, summarise_cells
-from strikebench.analysis.table import (
-    PARTICIPANT, PER_USER_KEYS, SEED, USER, ResultsTableError, is_lower_better, validate_per_user_table,
-)
+from strikebench.analysis.table import PARTICIPANT, PER_USER_KEYS, SEED, as_per_user, is_lower_better
 
 PERSPECTIVES = ("system", "users")
 MEASURES = ("baseline", "strike", "boycott", "strike_loss", "boycott_loss", "data_labor_power",
             "consumer_power", "strike_loss_relative", "boycott_loss_relative", "data_labor_share",
             "consumer_share")
-
-
-def _as_per_user(per_user: pd.DataFrame, metric: str) -> pd.DataFrame:
-    if set(PER_USER_KEYS) | {USER, PARTICIPANT, metric} <= set(per_user.columns):
-        return per_user
-    return validate_per_user_table(per_user, metrics=[metric])
 
 
 def strike_vs_boycott(per_user: pd.DataFrame, metric: str = "hit@10",
@@ -58,9 +51,7 @@ def strike_vs_boycott(per_user: pd.DataFrame, metric: str = "hit@10",
     """
     if is_lower_better(metric, lower_is_better):
         raise ValueError(f"boycott accounting needs a higher-is-better metric, got {metric!r}")
-    df = _as_per_user(per_user, metric)
-    if metric not in df.columns:
-        raise ResultsTableError(metric, "missing metric column")
+    df = as_per_user(per_user, [metric])
     keys = list(PER_USER_KEYS)
     h = df[metric].astype(float)
     stay = ~df[PARTICIPANT].astype(bool)

@@ -23,12 +23,14 @@ import numpy as np
 import pandas as pd
 
 from strikebench.analysis.aggregate import (
-    as_results_table, attach_full_data, is_full_data, sign_of, summarise_cells, t_interval,
+    T_OVER_SEEDS, as_results_table, attach_full_data, is_full_data, sign_of, summarise_cells, t_interval,
 )
 from strikebench.analysis.gap import LossShareOptions, loss_share_frames
-from strikebench.analysis.table import CELL_KEYS, CURVE_KEYS, PER_USER_KEYS, SEED, VALUE
+from strikebench.analysis.table import CELL_KEYS, CURVE_KEYS, PER_USER_KEYS, SEED, VALUE, as_per_user
 
 _TOL = 1e-9
+#: The same user at p = 0: same study, dataset, model, company, view and seed.
+SAME_USER: tuple[str, ...] = ("study", "dataset", "model", "company", "view", SEED, "user")
 
 
 def _interpolate(ps: np.ndarray, ys: np.ndarray, p: float) -> float:
@@ -45,8 +47,8 @@ def loss_share_at(table: pd.DataFrame, p: float = 0.3,
     """L(p) per curve, interpolated where p is not a measured participation.
 
     Returns ``CURVE_KEYS + [participation, loss_share, ci_low, ci_high, n_seeds, interpolated,
-    reason]``. ``reason`` is "" where L is defined, the loss-share reason where the curve has no
-    defined L at p, or "p=… outside the measured participations [a, b]".
+    reason, method]`` (the CI: t over seeds). ``reason`` is "" where L is defined, the loss-share
+    reason where the curve has no defined L at p, or "p=… outside the measured participations [a, b]".
     """
     summary, per_seed = loss_share_frames(as_results_table(table), options)
     rows = []
@@ -86,7 +88,7 @@ def loss_share_at(table: pd.DataFrame, p: float = 0.3,
         rows.append(entry)
     columns = list(CURVE_KEYS) + ["participation", "loss_share", "ci_low", "ci_high", "n_seeds",
                                   "interpolated", "reason"]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=columns).assign(method=T_OVER_SEEDS)
 
 
 def degradation_auc(table: pd.DataFrame, lower_is_better=None) -> pd.DataFrame:
@@ -125,19 +127,25 @@ def per_user_loss_share(per_user: pd.DataFrame, per_seed_gap: pd.DataFrame, metr
                         p: float) -> pd.DataFrame:
     """l_u = (h_u(0) - h_u(p)) / g_s for the rows of ``per_user`` at participation ``p``.
 
-    ``per_seed_gap`` has ``[dataset, model, view, seed, gap]`` (g_s = s * (M0_s - Mref_s), e.g.
-    from ``loss_share_per_seed``). h_u(0): the same user's p = 0 value with the same dataset,
-    model, company, view and seed, pooled over levers and selectors. Returns the p rows with
+    ``per_seed_gap`` has ``[(study,) dataset, model, view, seed, gap]`` (g_s = s * (M0_s - Mref_s),
+    e.g. from ``loss_share_per_seed``). h_u(0): the same user's p = 0 value with the same study,
+    dataset, model, company, view and seed, pooled over levers and selectors. Returns the p rows with
     ``metric`` replaced by l_u (NaN where the user has no p = 0 value or g_s is missing).
     """
+    per_user = as_per_user(per_user, [metric])
     at_p = per_user[np.isclose(per_user["participation"], p, rtol=0, atol=_TOL)]
-    full = per_user[is_full_data(per_user["participation"])]
-    on = ["dataset", "model", "company", "view", SEED, "user"]
-    base = full.groupby(on, dropna=False)[metric].mean().rename("_h0").reset_index()
-    out = at_p.merge(base, on=on, how="left").merge(per_seed_gap, on=["dataset", "model", "view", SEED], how="left")
+    gap_on = [k for k in ("study", "dataset", "model", "view", SEED) if k in per_seed_gap.columns]
+    out = at_p.merge(_same_user_p0(per_user, metric), on=list(SAME_USER), how="left")
+    out = out.merge(per_seed_gap, on=gap_on, how="left")
     with np.errstate(divide="ignore", invalid="ignore"):
         out[metric] = (out["_h0"] - out[metric]) / out["gap"]
     return out.drop(columns=["_h0", "gap"])
+
+
+def _same_user_p0(per_user: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """h_u(0) per (study, dataset, model, company, view, seed, user), pooled over levers and selectors."""
+    full = per_user[is_full_data(per_user["participation"])]
+    return full.groupby(list(SAME_USER), dropna=False)[metric].mean().rename("_h0").reset_index()
 
 
 def group_changes(per_user: pd.DataFrame, metric: str, confidence: float = 0.95) -> pd.DataFrame:
@@ -147,10 +155,9 @@ def group_changes(per_user: pd.DataFrame, metric: str, confidence: float = 0.95)
     relative_ci_low, relative_ci_high, n_seeds, n_users]`` for every cell with p > 0.
     """
     keys = list(PER_USER_KEYS)
-    full = per_user[is_full_data(per_user["participation"])]
-    on = ["dataset", "model", "company", "view", SEED, "user"]
-    base = full.groupby(on, dropna=False)[metric].mean().rename("_h0").reset_index()
-    acted = per_user[~is_full_data(per_user["participation"])].merge(base, on=on, how="inner")
+    per_user = as_per_user(per_user, [metric])
+    acted = per_user[~is_full_data(per_user["participation"])]
+    acted = acted.merge(_same_user_p0(per_user, metric), on=list(SAME_USER), how="inner")
     frames = []
     for group, mask in (("all", None), ("participants", True), ("non_participants", False)):
         rows = acted if mask is None else acted[acted["participant"] == mask]

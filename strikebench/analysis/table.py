@@ -1,8 +1,9 @@
 """The results table: load it, check it, fill its documented defaults (docs/results-table.md).
 
 Every measure in ``strikebench.analysis`` takes the *validated* long table that
-:func:`validate_results_table` returns: one row per dataset x model x lever x selector x company
-x view x participation x seed x group x metric, optional columns filled with their defaults.
+:func:`validate_results_table` returns: one row per study x dataset x model x lever x selector x
+company x view x participation x seed x group x metric, optional columns filled with their defaults.
+Rows of different studies are never compared (``studies.py``).
 The per-user table (paired tests, boycott accounting) is checked by :func:`validate_per_user_table`.
 """
 from __future__ import annotations
@@ -14,8 +15,10 @@ import numpy as np
 import pandas as pd
 
 from strikebench.errors import StrikebenchError
+from strikebench.results.vocabulary import GROUPS, VIEWS
 
 # --- column names ---------------------------------------------------------------------------
+STUDY = "study"
 SEED = "seed"
 VALUE = "value"
 N_USERS = "n_users"
@@ -24,7 +27,7 @@ PARTICIPANT = "participant"
 
 #: Every key of a results-table row, in the documented order.
 KEYS: tuple[str, ...] = (
-    "dataset", "model", "family", "lever", "selector", "company", "view",
+    "study", "dataset", "model", "family", "lever", "selector", "company", "view",
     "participation", "seed", "group", "metric",
 )
 #: A cell: everything but the seed. Means and CIs are taken over the seeds of one cell.
@@ -35,6 +38,7 @@ CURVE_KEYS: tuple[str, ...] = tuple(k for k in CELL_KEYS if k != "participation"
 REQUIRED: tuple[str, ...] = ("model", "participation", "metric", "value")
 #: Documented defaults for the optional key columns (also used for empty cells in them).
 DEFAULTS: dict[str, object] = {
+    "study": "study",
     "dataset": "dataset",
     "family": "unknown",
     "lever": "strike",
@@ -45,17 +49,21 @@ DEFAULTS: dict[str, object] = {
     "group": "all",
 }
 STRING_COLUMNS: tuple[str, ...] = (
-    "dataset", "model", "family", "lever", "selector", "company", "view", "group", "metric",
+    "study", "dataset", "model", "family", "lever", "selector", "company", "view", "group", "metric",
 )
 #: Allowed values of the closed vocabularies.
 ALLOWED: dict[str, tuple[str, ...]] = {
     "company": ("incumbent", "competitor"),
-    "view": ("holdout", "company"),
-    "group": ("all", "participants", "non_participants"),
+    "view": VIEWS,
+    "group": GROUPS,
 }
 #: Keys of the per-user table (the results-table keys without ``group``), then ``user``.
 PER_USER_KEYS: tuple[str, ...] = tuple(k for k in KEYS if k not in ("group", "metric"))
 PER_USER_REQUIRED: tuple[str, ...] = ("model", "participation", USER, PARTICIPANT)
+
+#: Optional same-user baseline columns: ``p0:<model>`` holds that model's value at p = 0 over
+#: exactly the users of the row's group (``baselines.py``).
+BASELINE_PREFIX = "p0:"
 
 #: Metric names (the part before ``@``) where lower is better; every other metric is higher-better.
 LOWER_IS_BETTER: frozenset[str] = frozenset({"rmse", "mae", "mse", "loss", "logloss", "error"})
@@ -205,12 +213,13 @@ def validate_results_table(table: pd.DataFrame) -> pd.DataFrame:
     """Check a long results table and return a normalised copy.
 
     Required columns: model, participation, metric, value. Optional key columns get their documented
-    defaults (dataset='dataset', family='unknown', lever='strike', selector='random',
+    defaults (study='study', dataset='dataset', family='unknown', lever='strike', selector='random',
     company='incumbent', view='holdout', seed=0, group='all'), both when the column is absent and
-    for empty cells. Checks: participation numeric in [0, 1]; value numeric (NaN allowed: an empty
-    group); seed and n_users integers; company / view / group in their documented vocabularies;
-    no two rows with the same keys. Metric names are lower-cased. Extra columns are kept, after
-    ``KEYS + (value, n_users)``. Errors are :class:`ResultsTableError` naming the column.
+    for empty cells. Checks: participation numeric in [0, 1]; value and the same-user baseline
+    columns ``p0:<model>`` numeric (NaN allowed: an empty group); seed and n_users integers;
+    company / view / group in their documented vocabularies; no two rows with the same keys.
+    Metric names are lower-cased. Extra columns are kept, after ``KEYS + (value, n_users)``.
+    Errors are :class:`ResultsTableError` naming the column.
     """
     _require_frame(table)
     df = table.copy().reset_index(drop=True)
@@ -220,6 +229,9 @@ def validate_results_table(table: pd.DataFrame) -> pd.DataFrame:
     df = _common(df, STRING_COLUMNS)
     df["metric"] = df["metric"].str.lower()
     df[VALUE] = _numeric(df, VALUE)
+    for column in df.columns:
+        if str(column).startswith(BASELINE_PREFIX):
+            df[column] = _numeric(df, column)
     _no_duplicates(df, list(KEYS), "results")
     front = list(KEYS) + [VALUE] + ([N_USERS] if N_USERS in df.columns else [])
     return df[front + [c for c in df.columns if c not in front]]
@@ -229,7 +241,7 @@ def validate_per_user_table(table: pd.DataFrame, metrics: Iterable[str] | None =
     """Check a per-user table and return a normalised copy.
 
     Required: model, participation, user, participant, and at least one metric column. Key columns
-    are the results-table keys without group (defaults filled as in :func:`validate_results_table`);
+    are the results-table keys without group and metric (defaults filled as in :func:`validate_results_table`);
     ``user`` becomes a string, ``participant`` a bool (accepts bool, 0/1, true/false, yes/no).
     Metric columns are ``metrics`` when given (each must exist), else every column named like
     ``name@k`` (plus rmse / mae ...); each must be numeric. Other columns (``fallback``,
@@ -246,12 +258,7 @@ def validate_per_user_table(table: pd.DataFrame, metrics: Iterable[str] | None =
         raise ResultsTableError(USER, "missing value")
     df[USER] = users.astype(str)
     df[PARTICIPANT] = _booleans(df[PARTICIPANT])
-    known = set(PER_USER_KEYS) | {USER, PARTICIPANT, N_USERS}
-    if metrics is None:
-        metric_columns = [c for c in df.columns if c not in known and "@" in str(c)
-                          or c in LOWER_IS_BETTER]
-    else:
-        metric_columns = list(metrics)
+    metric_columns = per_user_metrics(df) if metrics is None else list(metrics)
     if not metric_columns:
         raise ResultsTableError(None, "per-user table has no metric column (e.g. 'hit@10')")
     for column in metric_columns:
@@ -261,6 +268,20 @@ def validate_per_user_table(table: pd.DataFrame, metrics: Iterable[str] | None =
     _no_duplicates(df, list(PER_USER_KEYS) + [USER], "per-user")
     front = list(PER_USER_KEYS) + [USER, PARTICIPANT]
     return df[front + [c for c in df.columns if c not in front]]
+
+
+def per_user_metrics(per_user: pd.DataFrame) -> list[str]:
+    """The metric columns of a per-user table: every column named like ``name@k``, plus rmse / mae ..."""
+    known = set(PER_USER_KEYS) | {USER, PARTICIPANT, N_USERS}
+    return [c for c in per_user.columns if c not in known and "@" in str(c) or c in LOWER_IS_BETTER]
+
+
+def as_per_user(per_user: pd.DataFrame, metrics: Iterable[str] | None = None) -> pd.DataFrame:
+    """``per_user`` unchanged when it already has every key (validated before), else validated."""
+    need = set(PER_USER_KEYS) | {USER, PARTICIPANT} | set(metrics or ())
+    if isinstance(per_user, pd.DataFrame) and need <= set(per_user.columns):
+        return per_user
+    return validate_per_user_table(per_user, metrics=metrics)
 
 
 def _booleans(col: pd.Series) -> pd.Series:

@@ -1,25 +1,25 @@
-"""Export a cell's company view as RecBole benchmark atomic files, to rerun it in plain RecBole.
+"""A cell's company view as RecBole benchmark atomic files, to rerun it in plain RecBole.
 
-    strikebench export OUT_DIR [KEY=VALUE ...] [--company incumbent] [--test holdout|company]
-
-writes ``OUT_DIR/<name>/<name>.{train,valid,test}.inter`` with the original user and item
-tokens, a ``<name>.yaml`` RecBole config that reads them (``benchmark_filename``), and the
-participants. ``--test company`` keeps only the test users the company holds training data
-for (the company view): plain RecBole has no popularity fallback for the others.
+The command ``strikebench export`` (strikebench.app.export) writes
+``OUT_DIR/<name>/<name>.{train,valid,test}.inter`` with the original user and item
+tokens (rows in the cell's item order, so RecBole numbers the items as the cell did), a ``<name>.yaml`` RecBole config that reads them (``benchmark_filename``) and names the
+model with its hyperparameters, training and evaluation settings, the participants, and
+``run_recbole.py`` / ``README.txt`` to rerun it (``export_script``). ``--test company`` keeps only
+the test users the company holds training data for (the company view): plain RecBole has no
+popularity fallback for the others.
 """
 from __future__ import annotations
 
-import argparse
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import yaml
 
+from strikebench.data.export_script import readme, script
 from strikebench.errors import ConfigError, StrikebenchError
+from strikebench.results.atomic import new_temporary_dir, publish_directory
 
 PARTS = ("train", "valid", "test")
 
@@ -43,7 +43,10 @@ def company_tables(data, split, state, company: str, test_users: str = "holdout"
             table["rating:float"] = data.rating[rows]
         if data.timestamp is not None:
             table["timestamp:float"] = data.timestamp[rows]
-        tables[part] = pd.DataFrame(table)
+        # rows in the cell's item order: RecBole numbers items by first appearance, so it then
+        # numbers them as the cell did, and equal scores (Pop's equal counts) tie-break the same way
+        order = np.argsort(items, kind="stable")
+        tables[part] = pd.DataFrame(table).iloc[order].reset_index(drop=True)
     return tables
 
 
@@ -64,22 +67,29 @@ def recbole_settings(name: str, data_path: Path, tables: dict) -> dict:
     return settings
 
 
-def write_export(tables: dict, out_dir: Path, name: str, participants: list[str], overwrite: bool = False) -> Path:
-    """Write the files into ``out_dir/name`` atomically; refuse to replace an export silently."""
+def write_export(tables: dict, out_dir: Path, name: str, participants: list[str], overwrite: bool = False,
+                 model: dict | None = None, about: dict | None = None) -> Path:
+    """Write the files into ``out_dir/name`` atomically; refuse to replace an export silently.
+
+    ``model``: RecBole settings of the model (``model`` and its hyperparameters, training and
+    evaluation), merged into the YAML; with it come ``run_recbole.py`` and ``README.txt``
+    (``about``: ``company``, ``key`` and ``test`` of the cell, for the README)."""
     final = Path(out_dir) / name
     if final.exists() and not overwrite:
         raise StrikebenchError(f"{final} exists; pass --overwrite to replace it")
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=final.parent))
+    tmp = new_temporary_dir(final)
     try:
         for part, table in tables.items():
             table.to_csv(tmp / f"{name}.{part}.inter", sep="\t", index=False)
+        settings = {**(model or {}), **recbole_settings(name, final.resolve().parent, tables)}
         with open(tmp / f"{name}.yaml", "w") as fh:
-            yaml.safe_dump(recbole_settings(name, final.parent, tables), fh, sort_keys=False)
+            yaml.safe_dump(settings, fh, sort_keys=False)
         (tmp / "participants.txt").write_text("".join(f"{u}\n" for u in participants))
-        if final.exists():
-            shutil.rmtree(final)
-        os.rename(tmp, final)
+        if model:
+            (tmp / "run_recbole.py").write_text(script(model["model"], name))
+            (tmp / "README.txt").write_text(readme(model["model"], name, str(final.resolve()), **(about or {})))
+        if not publish_directory(tmp, final, replace=overwrite):  # another export got there first
+            raise StrikebenchError(f"{final} exists; pass --overwrite to replace it")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return final
@@ -88,29 +98,3 @@ def write_export(tables: dict, out_dir: Path, name: str, participants: list[str]
 def export_name(cfg, company: str, key: str) -> str:
     # Never "ml-100k": RecBole resolves that name to its bundled copy whatever data_path says.
     return f"{cfg.dataset.name}-{company}-{key[:8]}"
-
-
-def main(argv: list[str]) -> int:
-    from strikebench.cell import preflight, resolved_config
-    from strikebench.results.keys import cell_key
-    from strikebench.sweep import compose_cell
-
-    parser = argparse.ArgumentParser(prog="strikebench export", description=__doc__.split("\n\n")[0])
-    parser.add_argument("out_dir", type=Path)
-    parser.add_argument("overrides", nargs="*", help="Hydra overrides of the cell, as for a run")
-    parser.add_argument("--company", default="incumbent")
-    parser.add_argument("--test", choices=("holdout", "company"), default="holdout",
-                        help="holdout: the whole fixed test set; company: only users the company holds data for")
-    parser.add_argument("--overwrite", action="store_true")
-    args = parser.parse_args(argv)
-
-    cfg = compose_cell(args.overrides)
-    data, split, state, _ = preflight(cfg)
-    key = cell_key(resolved_config(cfg))
-    tables = company_tables(data, split, state, args.company, args.test)
-    participants = [str(t) for t in data.user_tokens[state.participants.users]]
-    path = write_export(tables, args.out_dir, export_name(cfg, args.company, key), participants, args.overwrite)
-    sizes = ", ".join(f"{part} {len(t)}" for part, t in tables.items())
-    print(f"exported {args.company} view of cell {key} ({sizes}) to {path}")
-    print(f"rerun in RecBole with the settings in {path / (path.name + '.yaml')}")
-    return 0

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import logging
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from strikebench import compat
-from strikebench.datasets.registry import check_files
+from strikebench.data.duplicates import duplicate_interactions, warn_duplicates
+from strikebench.datasets.registry import check_files, check_rows
 from strikebench.errors import DataError
 
 
@@ -33,7 +34,7 @@ class InteractionData:
     item_tokens: np.ndarray
     user_features: pd.DataFrame | None = None  # indexed by internal user id, token values
     item_features: pd.DataFrame | None = None
-    _cache: dict = field(default_factory=dict, repr=False)
+    duplicates: dict | None = None  # rows repeating a user-item pair: found, removed, rm_dup_inter
 
     @property
     def n_users(self) -> int:
@@ -48,18 +49,23 @@ class InteractionData:
 
 
 def load_interactions(name: str, data_dir: Path, recbole_settings: dict, model: str = "Pop",
-                      dataset_factory=None) -> InteractionData:
+                      dataset_factory=None, count_duplicates: bool = True) -> InteractionData:
     """Read ``<data_dir>/<name>.*`` with RecBole and return the data every cell shares.
+
+    ``count_duplicates=False`` leaves ``duplicates`` to the caller (the cache has the count).
 
     ``model`` only chooses RecBole's dataset class. The shared dataset is always loaded as a
     general one (cells of every model reuse it); sequential models get RecBole's
     ``SequentialDataset``, augmented from each company's own training rows, in
-    ``strikebench.training.recbole_bridge.sequential_dataset``.
+    ``strikebench.training.sequences.sequential_dataset``.
     """
     compat.apply()
     from recbole.data import create_dataset
 
     check_files(Path(data_dir), name, recbole_settings.get("load_col"))
+    if dataset_factory is None:  # RecBole reads the files now (a cache build checks each file it records)
+        for suffix in recbole_settings.get("load_col") or {"inter": None}:
+            check_rows(Path(data_dir) / f"{name}.{suffix}")
     config_dict = dict(recbole_settings)
     config_dict.update(data_path=str(Path(data_dir).parent), show_progress=False)
     config = compat.recbole_config(model, name, config_dict)
@@ -99,6 +105,9 @@ def load_interactions(name: str, data_dir: Path, recbole_settings: dict, model: 
         user_features=user_features,
         item_features=item_features,
     )
+    if count_duplicates:
+        data.duplicates = duplicate_interactions(dataset, data.user, data.item, config["rm_dup_inter"])
+        warn_duplicates(name, data.duplicates)
     dataset._change_feat_format()  # pandas -> Interaction, as RecBole's own build() does
     return data
 

@@ -6,10 +6,12 @@ the state of global random generators, and it is the same for every model and ce
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from strikebench.config.plain import to_plain
 from strikebench.errors import ConfigError
 
 ORDERS = ("RO", "TO")
@@ -43,15 +45,52 @@ def ratio_cut_points(total: int, ratios: list[float]) -> list[int]:
     return list(np.cumsum(cnt)[:-1])
 
 
+SEED_MAX = 2**32 - 1  # numpy's legacy seeding (RecBole's init_seed) and Lightning take 0 .. 2**32 - 1
+PARTS = ("train", "valid", "test")
+
+
+def check_seed(value, field: str) -> int:
+    """A seed every generator strikebench seeds accepts, else a ConfigError naming ``field``."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= SEED_MAX:
+        raise ConfigError(field, f"must be an integer seed, got {value!r}", f"0 <= {field} <= {SEED_MAX}")
+    return value
+
+
+def normalised_ratios(ratios) -> list[float]:
+    """The shares as RecBole's ``split_by_ratio`` uses them: each divided by their sum
+    ([8, 1, 1] is [0.8, 0.1, 0.1]; shares that sum to exactly 1 are unchanged)."""
+    total = sum(float(r) for r in ratios)
+    return [float(r) / total for r in ratios]
+
+
+def split_as_used(split_cfg) -> dict:
+    """The split config as plain values, with RS ratios normalised (what is hashed and recorded)."""
+    plain = dict(to_plain(split_cfg))
+    ratios = plain.get("ratios")
+    if plain.get("mode") == "RS" and _positive_shares(ratios):
+        plain["ratios"] = normalised_ratios(ratios)
+    return plain
+
+
+def _positive_shares(ratios) -> bool:
+    return (isinstance(ratios, (list, tuple)) and len(ratios) == len(PARTS)
+            and all(isinstance(r, (int, float)) and not isinstance(r, bool) and 0 < r < math.inf for r in ratios))
+
+
 def validate_split_config(split_cfg) -> None:
     if split_cfg.get("order") not in ORDERS:
         raise ConfigError("split.order", f"unknown order {split_cfg.get('order')!r}", ", ".join(ORDERS))
     if split_cfg.get("mode") not in MODES:
         raise ConfigError("split.mode", f"unknown mode {split_cfg.get('mode')!r}", ", ".join(MODES))
+    check_seed(split_cfg.get("seed"), "split.seed")
     if split_cfg["mode"] == "RS":
-        ratios = list(split_cfg.get("ratios") or [])
-        if len(ratios) != 3 or any(r < 0 for r in ratios) or sum(ratios) <= 0:
-            raise ConfigError("split.ratios", f"need three non-negative shares, got {ratios}")
+        ratios = to_plain(split_cfg.get("ratios"))
+        if not _positive_shares(ratios):
+            # A zero train share leaves no training data, a zero test share nothing to evaluate, and
+            # a zero valid share nothing for trainer.monitor (early stopping, the best epoch).
+            raise ConfigError("split.ratios", f"need three positive shares (train, valid, test), got {ratios}",
+                              "e.g. [0.8, 0.1, 0.1]; the shares are divided by their sum, as RecBole "
+                              "does, so [8, 1, 1] is [0.8, 0.1, 0.1]")
 
 
 def make_split(user: np.ndarray, timestamp: np.ndarray | None, split_cfg) -> FixedSplit:
@@ -73,7 +112,7 @@ def make_split(user: np.ndarray, timestamp: np.ndarray | None, split_cfg) -> Fix
     total = counts[grouped_user]
 
     if split_cfg["mode"] == "RS":
-        ratios = [float(r) for r in split_cfg["ratios"]]
+        ratios = normalised_ratios(split_cfg["ratios"])
         first_at = np.zeros(counts.max() + 1, dtype=np.int64)  # cut points by count
         second_at = np.zeros(counts.max() + 1, dtype=np.int64)
         for t in np.unique(counts[counts > 0]):

@@ -38,6 +38,7 @@ from strikebench.datasets.registry import (
     locate,
 )
 from strikebench.errors import DataError, StrikebenchError
+from strikebench.results.atomic import new_temporary_dir, publish_directory
 
 CHECKSUM_FILE = ".strikebench-checksum.json"
 TIMEOUT_S = 60
@@ -80,13 +81,13 @@ def fetch(name_or_cfg, data_root: str | Path | None = None, *, progress: bool = 
     try:
         archive, digest, size = _download(cfg["url"], root, name, progress, hint)
         _verify(cfg, digest, recorded, final / CHECKSUM_FILE, hint)
-        extract = Path(tempfile.mkdtemp(prefix=f".{name}-", suffix=".unpack", dir=root))
+        extract = new_temporary_dir(final)
         _unpack(archive, cfg["archive"], extract, cfg["url"], hint)
         data = _atomic_root(extract, name, cfg["url"], hint)
         record = recorded or {"url": cfg["url"], "sha256": digest, "bytes": size,
                               "recorded": datetime.datetime.now(datetime.timezone.utc).isoformat()}
         (data / CHECKSUM_FILE).write_text(json.dumps(record, indent=2) + "\n")
-        os.chmod(data, 0o755)  # mkdtemp makes it private; the data root may be shared
+        os.chmod(data, 0o755)  # the archive's folder may be private; the data root may be shared
         _install(data, final)
     finally:
         if archive is not None:
@@ -197,21 +198,13 @@ def _atomic_root(extract: Path, name: str, url: str, hint: str) -> Path:
 
 
 def _install(data: Path, final: Path) -> None:
-    """Rename ``data`` to ``final``; an existing ``final`` is swapped out, then deleted."""
-    old = None
-    if final.exists():
-        old = final.with_name(f".{final.name}-old-{os.getpid()}")
-        os.rename(final, old)
+    """Rename ``data`` to ``final``; an existing ``final`` is swapped out, then deleted (put back
+    if the rename fails). If another fetch finished first, its copy stays."""
     try:
-        os.rename(data, final)
+        publish_directory(data, final, replace=True,
+                          complete=lambda folder: (folder / f"{folder.name}.inter").is_file())
     except OSError as exc:
-        if old is not None:
-            os.rename(old, final)
-        if (final / f"{final.name}.inter").is_file():  # another fetch finished first
-            return
         raise FetchError(f"could not move the unpacked data into {final} ({exc})") from exc
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _status(name: str, data_root: Path) -> tuple[str, str, str]:
@@ -246,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     lister = sub.add_parser("list", help="the registry, with where each dataset is and whether it is here")
     getter = sub.add_parser("fetch", help="download a dataset into the data root")
-    getter.add_argument("name", help="a registry name, e.g. ml-1m (see `strikebench data list`)")
+    getter.add_argument("name", help="a registry name, e.g. ml-1m (see: strikebench data list)")
     getter.add_argument("--force", action="store_true",
                         help="download again and replace the local copy (checksum still verified)")
     getter.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -8,20 +8,22 @@ from __future__ import annotations
 import importlib.resources
 import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
 
 import strikebench
+from strikebench.config.plain import to_plain
 from strikebench.errors import ConfigError, DataError
+from strikebench.results.atomic import new_temporary_dir, publish_directory
 
 SOURCES = ("bundled", "download", "manual", "synthetic")
 ARCHIVES = ("zip", "tar.gz", None)
 CONFIG_KEYS = ("name", "source", "url", "sha256", "archive", "instructions", "has_ratings",
                "recbole", "synthetic")
 FEATURE_TYPES = ("token", "token_seq", "float", "float_seq")
+RM_DUP_INTER = (None, "first", "last")  # RecBole: keep repeated user-item rows, or keep the first / last
 
 
 class DatasetNotAvailable(DataError):
@@ -55,13 +57,7 @@ def as_config(dataset) -> dict:
     """A plain, validated dict from a name, a mapping or an OmegaConf DictConfig."""
     if isinstance(dataset, str):
         return load_config(dataset)
-    try:
-        from omegaconf import DictConfig, OmegaConf
-
-        if isinstance(dataset, DictConfig):
-            dataset = OmegaConf.to_container(dataset, resolve=True)
-    except ImportError:  # omegaconf is only needed for Hydra configs
-        pass
+    dataset = to_plain(dataset)
     if not isinstance(dataset, Mapping):
         raise ConfigError("dataset", f"expected a name or a mapping, got {type(dataset).__name__}")
     return validate_config(dict(dataset))
@@ -94,6 +90,17 @@ def validate_config(cfg: dict, where: str = "dataset") -> dict:
     if not isinstance(recbole, Mapping) or "inter" not in (recbole.get("load_col") or {}):
         raise ConfigError("dataset.recbole.load_col", "must list the inter columns to load")
     return cfg
+
+
+def check_source(dataset_cfg) -> None:
+    """The cell's ``dataset.source`` is one the registry knows, and its ``recbole.rm_dup_inter``
+    one RecBole knows, before anything is read."""
+    if dataset_cfg.get("source") not in SOURCES:
+        raise ConfigError("dataset.source", f"unknown source {dataset_cfg.get('source')!r}", ", ".join(SOURCES))
+    rm_dup_inter = (dataset_cfg.get("recbole") or {}).get("rm_dup_inter")
+    if rm_dup_inter not in RM_DUP_INTER:
+        raise ConfigError("dataset.recbole.rm_dup_inter", f"unknown setting {rm_dup_inter!r}",
+                          "null (keep rows repeating a user-item pair, RecBole's default), first, last")
 
 
 def bundled_dir(name: str) -> Path:
@@ -145,17 +152,14 @@ def _generate_once(cfg: dict, path: Path) -> None:
     from strikebench.datasets.synthetic import generate
 
     final = path.parent  # <data_root>/synthetic-<hash>
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=final.parent))
-    os.chmod(tmp, 0o755)  # mkdtemp makes it private; the data root may be shared
+    tmp = new_temporary_dir(final)
+    inter = f"{cfg['name']}.inter"
     try:
         generate(dict(cfg["synthetic"]), tmp / path.name, cfg["name"])
-        try:
-            os.rename(tmp, final)
+        try:  # first rename wins: another job generating the same parameters made the same files
+            publish_directory(tmp, final, complete=lambda folder: (folder / path.name / inter).is_file())
         except OSError as exc:
-            if not (path / f"{cfg['name']}.inter").is_file():  # not a concurrent winner: real error
-                raise DataError(f"cannot put generated data in {final} ({exc}); "
-                                f"remove {final} and retry") from exc
+            raise DataError(f"cannot put generated data in {final} ({exc}); remove {final} and retry") from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -189,3 +193,42 @@ def check_files(path: str | Path, name: str, load_col: dict | None) -> None:
                             f" (it has {sorted(present)})")
         if suffix == "inter" and not first_row.strip():
             raise DataError(f"{file} has a header but no interactions")
+
+
+def check_rows(file: str | Path, block_bytes: int = 1 << 24) -> None:
+    """Every row of an atomic file has one tab-separated value per header column (empty values
+    allowed); RecBole's reader would fill a short row with missing values without a word.
+    Otherwise a DataError naming the file and the line. Read in 16 MB blocks."""
+    file = Path(file)
+    with open(file, "rb") as fh:
+        columns = fh.readline().count(b"\t") + 1
+        done, rest = 1, b""  # lines checked (the header is line 1), a line cut by the block's end
+        while True:
+            block = fh.read(block_bytes)
+            text = rest + block
+            if not block:
+                if text.strip(b"\r\n"):
+                    _check_block(file, text + b"\n", columns, done)
+                return
+            cut = text.rfind(b"\n") + 1
+            text, rest = text[:cut], text[cut:]
+            done = _check_block(file, text, columns, done)
+
+
+def _check_block(file: Path, text: bytes, columns: int, done: int) -> int:
+    """Check whole lines ``text`` (ending in a newline) that follow line ``done``; returns the last line's number."""
+    import numpy as np
+
+    raw = np.frombuffer(text, dtype=np.uint8)
+    marks = np.flatnonzero((raw == 9) | (raw == 10))  # every tab and line end, in order
+    ends = np.flatnonzero(raw[marks] == 10)  # which marks end a line
+    tabs = np.diff(ends, prepend=-1) - 1  # tabs on each line
+    for i in np.flatnonzero(tabs != columns - 1):
+        end = int(marks[ends[i]])
+        start = int(marks[ends[i - 1]]) + 1 if i else 0
+        if tabs[i] == 0 and text[start:end] in (b"", b"\r"):
+            continue  # a blank line: pandas skips it
+        values = int(tabs[i]) + 1
+        raise DataError(f"{file} line {done + int(i) + 1}: {values} tab-separated value{'s' * (values != 1)} under a "
+                        f"header of {columns} columns (allowed: one value per column; a value may be empty)")
+    return done + len(ends)

@@ -10,7 +10,7 @@ import torch
 
 from strikebench.evaluation.history import UserItems
 from strikebench.evaluation.metrics import METRICS, user_metrics
-from strikebench.evaluation.ranking import ranking_keys, top_k
+from strikebench.evaluation.ranking import company_scores, ranking_keys, top_k
 
 ScoreFn = Callable[[torch.Tensor], torch.Tensor]  # user ids [B] -> scores [B, n_items]
 
@@ -40,6 +40,22 @@ class EvalContext:
             metrics=tuple(metrics),
         )
 
+    @classmethod
+    def for_company(cls, data, train_rows, eval_pairs, ks, metrics=METRICS, device="cpu",
+                    history_rows=None, also_masked=None) -> "EvalContext":
+        """A company judged on ``eval_pairs`` (users, items): it learnt from ``data``'s
+        ``train_rows`` (its popularity and which users it knows) and never recommends a user the
+        items of ``history_rows`` (default: ``train_rows``) nor the (users, items) pairs of
+        ``also_masked`` (``eval.mask=user``: each user's true train + valid history). ``data``
+        holds the items as the company holds them (poisoned rows point at their new items)."""
+        history_rows = train_rows if history_rows is None else history_rows
+        users, items = data.user[history_rows], data.item[history_rows]
+        if also_masked is not None:
+            users, items = np.concatenate([users, also_masked[0]]), np.concatenate([items, also_masked[1]])
+        return cls.build(data.n_users, data.n_items, eval_pairs=eval_pairs, history_pairs=(users, items),
+                         train_items=data.item[train_rows], train_users=data.user[train_rows],
+                         ks=ks, metrics=metrics, device=device)
+
     def users(self) -> torch.Tensor:
         """Users with at least one evaluated interaction."""
         n = len(self.positives.indptr) - 1
@@ -52,21 +68,26 @@ def evaluate_batch(score_fn: ScoreFn, users: torch.Tensor, ctx: EvalContext) -> 
     Users the company holds no training data for are ranked by popularity in the company's
     training data instead of by the model, as a real company would do.
     """
-    fallback = ~ctx.has_training_data[users]
-    pop = ctx.popularity
-    if bool(fallback.all()):
-        scores = pop.expand(len(users), -1)
-    else:
-        scores = score_fn(users).to(pop.device).view(len(users), -1).float()
-        scores = torch.where(fallback.unsqueeze(1), pop.unsqueeze(0), scores)
-    keys = ranking_keys(scores, ctx.history.dense(users), pop > 0)
+    scores, fallback = company_scores(score_fn, users, ctx.popularity, ctx.has_training_data)
+    keys = ranking_keys(scores, ctx.history.pairs(users), ctx.popularity > 0,
+                        in_place=_owned(score_fn, scores, fallback))
     ranked = top_k(keys, max(ctx.ks))
-    hits = ctx.positives.dense(users).gather(1, ranked)
+    hits = ctx.positives.contains(users, ranked)
     n_pos = ctx.positives.counts(users)
     out = user_metrics(hits, n_pos, ctx.ks, ctx.metrics)
     out["n_pos"] = n_pos
     out["fallback"] = fallback
     return out
+
+
+def _owned(score_fn: ScoreFn, scores: torch.Tensor, fallback: torch.Tensor) -> bool:
+    """Whether only this batch holds ``scores``, so that the keys may be masked into it: a mix
+    with the popularity fallback is a new matrix (an all-fallback batch is a view of the
+    popularity), and a score function marked ``returns_new_scores`` (strikebench's, around
+    RecBole's full_sort_predict, whose result RecBole's Trainer overwrites too) makes one per call."""
+    if scores.stride(0) == 0:
+        return False
+    return bool(fallback.any()) or bool(getattr(score_fn, "returns_new_scores", False))
 
 
 @torch.no_grad()

@@ -11,10 +11,45 @@ import torch
 UNKNOWN_ITEM_SCORE = -1e30  # below any model score, above the -inf of masked items
 
 
-def ranking_keys(scores: torch.Tensor, history: torch.Tensor, known_items: torch.Tensor) -> torch.Tensor:
-    """Scores turned into sort keys: unknown items demoted, history and padding masked."""
-    keys = scores.float().masked_fill(~known_items.unsqueeze(0), UNKNOWN_ITEM_SCORE)
-    keys = keys.masked_fill(history, float("-inf"))
+def company_scores(score_fn, users: torch.Tensor, popularity: torch.Tensor,
+                   has_training_data: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The model's scores [B, n_items] for ``users``, and which of them fell back to popularity.
+
+    Users the company holds no training data for (``has_training_data`` False) are scored by
+    ``popularity``, the item counts in the company's training data; the model is not asked
+    when every user of the batch falls back. ``has_training_data`` None: every user is known.
+    """
+    if has_training_data is None:
+        fallback = torch.zeros(len(users), dtype=torch.bool, device=popularity.device)
+    else:
+        fallback = ~has_training_data[users]
+    if bool(fallback.all()):
+        return popularity.expand(len(users), -1), fallback
+    scores = score_fn(users).to(popularity.device).view(len(users), -1).float()
+    if not bool(fallback.any()):  # the common case: no copy of the score matrix
+        return scores, fallback
+    return torch.where(fallback.unsqueeze(1), popularity.unsqueeze(0), scores), fallback
+
+
+def ranking_keys(scores: torch.Tensor, history, known_items: torch.Tensor, in_place: bool = False) -> torch.Tensor:
+    """Scores turned into sort keys: unknown items demoted, history and padding masked.
+
+    ``history``: a bool mask like ``scores``, or (rows, items) index pairs
+    (``UserItems.pairs``), which mask without a dense mask. The keys are masked in place,
+    column- and index-wise (a full pass of ``where`` or ``masked_fill`` costs several times more
+    on a CPU): in a new float32 matrix, or, with ``in_place``, in ``scores`` itself when it is
+    a contiguous float32 matrix that nobody else holds.
+    """
+    if in_place and scores.dtype == torch.float32 and scores.is_contiguous():
+        keys = scores
+    else:
+        keys = scores.to(dtype=torch.float32, memory_format=torch.contiguous_format, copy=True)
+    keys.index_fill_(1, torch.nonzero(~known_items).flatten(), UNKNOWN_ITEM_SCORE)
+    if isinstance(history, tuple):
+        rows, items = history
+        keys.view(-1).index_fill_(0, rows * keys.shape[1] + items, float("-inf"))
+    else:
+        keys.masked_fill_(history, float("-inf"))
     keys[:, 0] = float("-inf")
     return keys
 
@@ -22,16 +57,24 @@ def ranking_keys(scores: torch.Tensor, history: torch.Tensor, known_items: torch
 def top_k(keys: torch.Tensor, k: int) -> torch.Tensor:
     """Indices of the k largest keys per row, ties broken by the smaller index.
 
-    torch.topk alone orders ties arbitrarily. Rows where the k-th and (k+1)-th keys differ
-    (most rows of a trained model) only need their k chosen items ordered by (key, index);
-    rows with a tie across the cut (e.g. popularity counts) take the exact path.
+    torch.topk orders distinct keys and leaves ties in any order. Most rows of a trained model
+    have no tie among their k + 1 largest keys and take topk's answer as it is; rows with a
+    tie inside their top k are reordered by (key, index); rows with a tie across the cut (the
+    k-th and (k+1)-th keys equal, e.g. popularity counts) take the exact path.
     """
     k = min(k, keys.shape[1])
     if k == keys.shape[1]:
         return _top_k_exact(keys, k)
     values, index = torch.topk(keys, k + 1, dim=1)
-    out = _order_by_key_then_index(keys, index[:, :k])
-    straddling = values[:, k - 1] == values[:, k]
+    out = index[:, :k]
+    tied = values[:, :k] == values[:, 1:]  # [rows, k]: position j ties with j + 1
+    if not bool(tied.any()):
+        return out
+    out = out.clone()
+    straddling = tied[:, k - 1]
+    within = tied[:, :k - 1].any(dim=1) & ~straddling
+    if bool(within.any()):
+        out[within] = _order_by_key_then_index(keys[within], out[within])
     if bool(straddling.any()):
         out[straddling] = _top_k_exact(keys[straddling], k)
     return out

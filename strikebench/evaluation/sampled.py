@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from strikebench.evaluation.ranking import UNKNOWN_ITEM_SCORE
+from strikebench.evaluation.ranking import UNKNOWN_ITEM_SCORE, company_scores
 
 ScoreFn = Callable[[torch.Tensor], torch.Tensor]  # user ids [B] -> scores [B, n_items]
 SAMPLED_METRICS = ("ndcg", "hit", "mrr")
@@ -41,13 +41,7 @@ def company_keys(score_fn: ScoreFn, popularity: torch.Tensor | None = None,
         if popularity is None:
             return score_fn(users).float()
         pop = popularity.float()
-        fallback = ~has_training_data[users] if has_training_data is not None else torch.zeros(
-            len(users), dtype=torch.bool, device=pop.device)
-        if bool(fallback.all()):
-            scores = pop.expand(len(users), -1)
-        else:
-            scores = score_fn(users).to(pop.device).view(len(users), -1).float()
-            scores = torch.where(fallback.unsqueeze(1), pop.unsqueeze(0), scores)
+        scores, _ = company_scores(score_fn, users, pop, has_training_data)
         return scores.masked_fill(~(pop > 0).unsqueeze(0), UNKNOWN_ITEM_SCORE)
 
     return keys

@@ -28,6 +28,16 @@ def parse_time(value, field: str) -> float:
     raise ConfigError(field, f"need a timestamp (seconds) or a date like 1998-01-01, got {value!r}")
 
 
+def _moment(seconds: float) -> str:
+    """``1998-01-01 00:00:00 UTC (883612800)``: a timestamp as a date and as the data holds it."""
+    shown = int(seconds) if float(seconds).is_integer() else seconds
+    try:
+        date = pd.Timestamp(seconds, unit="s", tz="UTC").strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (ValueError, OverflowError):
+        return str(shown)
+    return f"{date} ({shown})"
+
+
 def check_time_ordered(split_cfg, where: str) -> None:
     """A temporal strike on a random-order split would cut test-era interactions into train."""
     if split_cfg is not None and split_cfg.get("order") != "TO":
@@ -57,7 +67,13 @@ class TemporalStrike(Lever):
         if data.timestamp is None:
             raise ConfigError("dataset.recbole.TIME_FIELD", f"{self.where}: a temporal strike needs timestamps, and "
                               f"dataset {data.name!r} has none", "load a timestamp column in dataset.recbole.load_col.inter")
-        return {"timestamp": np.asarray(data.timestamp, dtype=np.float64)}
+        timestamp = np.asarray(data.timestamp, dtype=np.float64)
+        first, last = float(timestamp.min()), float(timestamp.max())
+        if not first <= self.after < last:  # before the data: it deletes everything; at or after its end: nothing
+            raise ConfigError(self.where.field("after"), f"{_moment(self.after)} is outside dataset {data.name!r}, "
+                              f"whose interactions run from {_moment(first)} to {_moment(last)}",
+                              "a time from the first interaction up to, not including, the last")
+        return {"timestamp": timestamp}
 
     def _transform(self, state: LeverState, params: dict) -> LeverState:
         view = self.company_view(state)

@@ -1,12 +1,16 @@
-"""A report as a list of blocks, written both as Markdown and as one standalone HTML file.
+"""A report as a list of blocks, written as Markdown and as one self-contained HTML file.
 
-Figures are referenced by paths relative to the report, so the folder can be moved or zipped
-and still opens. Tables are DataFrames of display strings (see ``reporting.formatting``).
+The Markdown references its figures by paths relative to the report (``figures/<name>.png``);
+the HTML embeds them (each figure's SVG as a base64 data URI), so ``report.html`` alone is the
+whole report, to mail or upload. Tables are DataFrames of display strings (see
+``reporting.formatting``); a table with a ``name`` can also be written as LaTeX (``latex.py``).
 """
 from __future__ import annotations
 
+import base64
 import html
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -35,8 +39,13 @@ class Document:
     def text(self, text: str, note: bool = False) -> None:
         self.blocks.append(("text", text, note))
 
-    def table(self, frame: pd.DataFrame, caption: str | None = None) -> None:
-        self.blocks.append(("table", frame, caption))
+    def table(self, frame: pd.DataFrame, caption: str | None = None, name: str | None = None) -> None:
+        """``name``: the table's file name without suffix when written as LaTeX (none: not written)."""
+        self.blocks.append(("table", frame, caption, name))
+
+    def named_tables(self) -> list[tuple[str, pd.DataFrame, str | None]]:
+        """(name, frame, caption) of every table with a name and rows."""
+        return [(b[3], b[1], b[2]) for b in self.blocks if b[0] == "table" and b[3] and not b[1].empty]
 
     def figure(self, path: str, caption: str) -> None:
         """``path``: relative to the report, e.g. ``figures/curves_ml-100k_strike.png``."""
@@ -60,7 +69,8 @@ class Document:
         return "\n".join(out).rstrip() + "\n"
 
     # --- HTML ------------------------------------------------------------------------------
-    def html(self) -> str:
+    def html(self, base_dir: Path) -> str:
+        """The report as one HTML file; figures are read from ``base_dir`` and embedded."""
         body = [f"<h1>{html.escape(self.title)}</h1>"]
         for block in self.blocks:
             kind = block[0]
@@ -74,7 +84,7 @@ class Document:
                     body.append(f"<p><em>{html.escape(block[2])}</em></p>")
                 body.append(_html_table(block[1]))
             elif kind == "figure":
-                src = html.escape(block[1], quote=True)
+                src = _data_uri(Path(base_dir) / block[1])
                 body.append(f'<figure><img src="{src}" alt="{html.escape(block[2], quote=True)}">'
                             f"<figcaption>{html.escape(block[2])}</figcaption></figure>")
         return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -83,6 +93,13 @@ class Document:
 
     def figures(self) -> list[str]:
         return [b[1] for b in self.blocks if b[0] == "figure"]
+
+
+def _data_uri(png: Path) -> str:
+    """The figure as a data URI: its SVG (vector, sharp at any zoom) where there is one, else the PNG."""
+    svg = png.with_suffix(".svg")
+    path, kind = (svg, "image/svg+xml") if svg.is_file() else (png, "image/png")
+    return f"data:{kind};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
 def _inline(text: str) -> str:

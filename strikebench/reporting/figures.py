@@ -1,24 +1,20 @@
-"""The report's figures (matplotlib, Agg), each saved as PNG and SVG; colours follow model family.
-
-Every function takes already-filtered tables and returns the figure's file names (relative to
-``out_dir``) so the report can reference them.
-"""
+"""The report's figures (matplotlib, Agg), each saved as a 300 dpi PNG and an SVG; colours follow
+model family. Every function takes already-filtered tables and returns the figure's file names
+(relative to ``out_dir``) so the report can reference them. Shared parts: ``figure_kit``."""
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from strikebench.analysis.aggregate import summarise_cells
+from strikebench.analysis.table import CELL_KEYS
+from strikebench.reporting import figure_kit as kit
+from strikebench.reporting.participants import GROUP_TITLES
+from strikebench.results.vocabulary import GROUPS, VIEWS
 
-from strikebench.analysis.aggregate import summarise_cells  # noqa: E402
-from strikebench.analysis.table import CELL_KEYS  # noqa: E402
-
-GROUP_TITLES = {"all": "all users", "participants": "participants", "non_participants": "non-participants"}
-GROUPS = tuple(GROUP_TITLES)
 LINESTYLES = ("-", "--", ":", "-.")
 MARKERS = ("o", "s", "^", "D", "v", "P")
 
@@ -36,86 +32,58 @@ def model_styles(models_with_family: pd.DataFrame) -> dict[str, dict]:
     return styles
 
 
-def _save(fig, out_dir: Path, stem: str) -> list[str]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    names = []
-    for ext in ("png", "svg"):
-        fig.savefig(out_dir / f"{stem}.{ext}", dpi=120 if ext == "png" else None, bbox_inches="tight")
-        names.append(f"{stem}.{ext}")
-    plt.close(fig)
-    return names
-
-
-def _x_axis(ax, ps) -> None:
-    ax.set_xlabel("participation p (share of users acting)")
-    positive = [p for p in ps if p > 0]
-    if positive and min(positive) < 0.01:  # the published grid starts at 0.01 %: a log-like axis
-        ax.set_xscale("symlog", linthresh=min(positive))
-    ax.grid(alpha=0.3)
-
-
-def _band(ax, x, mean, low, high, style, label) -> None:
-    ax.plot(x, mean, label=label, **style)
-    if np.isfinite(low).any():
-        ax.fill_between(x, low, high, color=style["color"], alpha=0.15, linewidth=0)
-
-
 def degradation_curves(table: pd.DataFrame, metric: str, title: str, out_dir: Path, stem: str,
-                       styles: dict) -> list[str]:
-    """Metric against p per model, one panel per group, mean with 95% t-interval bands."""
-    return _save(group_panels(summarise_cells(table, CELL_KEYS), metric, title, styles), out_dir, stem)
+                       styles: dict, titles: dict = GROUP_TITLES, why: str = "") -> list[str]:
+    """Metric against participation per model, one panel per group, mean with 95% t-interval bands."""
+    cells = kit.with_x(summarise_cells(table, CELL_KEYS), table, CELL_KEYS)
+    fig = group_panels(cells, f"{metric} (holdout test set)", title, styles, titles, why,
+                       kit.is_realised(table), kit.value_range(metric))
+    return kit.save(fig, out_dir, stem)
 
 
-def group_panels(cells: pd.DataFrame, metric: str, title: str, styles: dict, titles: dict = GROUP_TITLES):
-    """The figure of ``cells`` (model, group, participation, mean, ci_low, ci_high): the mean
-    against p per model with its band, one panel per group (all users, participants,
-    non-participants; ``titles`` names them). Shared with the sweep summary's plot."""
+def group_panels(cells: pd.DataFrame, ylabel: str, title: str, styles: dict, titles: dict = GROUP_TITLES,
+                 why: str = "", realised: bool = False, limits=None, level: float | None = None):
+    """The figure of ``cells`` (model, group, participation, mean, ci_low, ci_high; ``x`` if the
+    realised participation is known): the mean against participation per model with its band,
+    one panel per group (``titles`` names them), one legend under the panels, and a note on a
+    panel whose curves coincide (``why`` says why for participants). ``level``: a dotted
+    horizontal line. Shared with the sweep summary's plot."""
+    cells = cells if "x" in cells.columns else cells.assign(x=cells["participation"])
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), sharey=True, sharex=True)
     for ax, group in zip(axes, GROUPS):
         g = cells[cells["group"] == group]
         for model, t in g.groupby("model"):
-            t = t.sort_values("participation").dropna(subset=["mean"])
-            _band(ax, t["participation"], t["mean"], t["ci_low"], t["ci_high"], styles[model], model)
-        ax.set_title(titles[group])
-        _x_axis(ax, cells["participation"])
-    axes[0].set_ylabel(f"{metric} (holdout test set)")
-    axes[0].legend(fontsize=8)
+            t = t.sort_values("x").dropna(subset=["mean"])
+            kit.band(ax, t["x"], t["mean"], t["ci_low"], t["ci_high"], styles[model], model, limits)
+        if kit.coinciding(g):
+            kit.note_coincide(ax, g.dropna(subset=["mean"])["model"].nunique(), why if group == "participants" else "")
+        if level is not None:
+            ax.axhline(level, color="grey", linewidth=0.8, linestyle=":")
+        ax.set_title(titles[group], fontsize=10)
+        kit.x_axis(ax, cells["x"], realised)
+    axes[0].set_ylabel(ylabel)
     fig.suptitle(title)
     fig.tight_layout()
+    kit.legend_below(fig, axes)
     return fig
 
 
-def _one_panel(frame: pd.DataFrame, by: list[str], y: str, label: str, styles: dict):
-    """A one-panel figure of ``y`` against p with CI bands, one curve per ``by`` group (the model
-    first), labelled by formatting ``label`` with the group's keys; curves with no defined ``y``
-    are left out."""
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    for key, t in frame.groupby(by):
-        t = t.sort_values("participation").dropna(subset=[y])
-        if len(t):
-            _band(ax, t["participation"], t[y], t["ci_low"], t["ci_high"], styles[key[0]],
-                  label.format(**dict(zip(by, key))))
-    return fig, ax
+def loss_share_curves(loss: pd.DataFrame, table: pd.DataFrame, title: str, out_dir: Path, stem: str,
+                      styles: dict, titles: dict = GROUP_TITLES, why: str = "") -> list[str]:
+    """L(p) per model and group with CI bands, each curve starting at (0, 0) (nothing lost on full
+    data); the dotted line L = 1 is the reference model's level."""
+    defined = loss.dropna(subset=["loss_share"])
+    cells = kit.with_x(defined, table, CELL_KEYS).rename(columns={"loss_share": "mean"})
+    start = cells.drop_duplicates(["model", "group"]).assign(participation=0.0, x=0.0, mean=0.0, ci_low=0.0,
+                                                               ci_high=0.0)
+    cells = pd.concat([start, cells], ignore_index=True)
+    fig = group_panels(cells, "L(p): share of the personalisation gap lost", title, styles, titles, why,
+                       kit.is_realised(table), level=1.0)
+    return kit.save(fig, out_dir, stem)
 
 
-def _save_one_panel(fig, ax, participations, ylabel: str, title: str, out_dir: Path, stem: str) -> list[str]:
-    ax.set_ylabel(ylabel)
-    _x_axis(ax, participations)
-    ax.legend(fontsize=8)
-    ax.set_title(title)
-    fig.tight_layout()
-    return _save(fig, out_dir, stem)
-
-
-def loss_share_curves(loss: pd.DataFrame, title: str, out_dir: Path, stem: str, styles: dict) -> list[str]:
-    """L(p) per model (group all), with CI bands; L = 1 is the reference model's level."""
-    fig, ax = _one_panel(loss, ["model"], "loss_share", "{model}", styles)
-    ax.axhline(1.0, color="grey", linewidth=0.8, linestyle=":")
-    return _save_one_panel(fig, ax, loss["participation"], "L(p): share of the personalisation gap lost", title,
-                           out_dir, stem)
-
-
-def group_bars(changes: pd.DataFrame, title: str, out_dir: Path, stem: str, styles: dict) -> list[str]:
+def group_bars(changes: pd.DataFrame, title: str, out_dir: Path, stem: str, styles: dict,
+               titles: dict = GROUP_TITLES) -> list[str]:
     """Targeted strikes: relative change against the same users at p = 0, per selected group."""
     groups = list(dict.fromkeys(changes["selector"]))
     models = sorted(changes["model"].unique())
@@ -133,42 +101,58 @@ def group_bars(changes: pd.DataFrame, title: str, out_dir: Path, stem: str, styl
                    yerr=np.where(np.isfinite(err), err, 0), capsize=2)
         ax.axhline(0, color="black", linewidth=0.6)
         ax.set_xticks(x, [_short(s) for s in groups], rotation=30, ha="right", fontsize=8)
-        ax.set_title(GROUP_TITLES[user_group])
+        ax.set_title(titles[user_group], fontsize=10)
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("change vs the same users at p = 0 (%)")
-    axes[0].legend(fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
-    return _save(fig, out_dir, stem)
+    kit.legend_below(fig, axes)
+    return kit.save(fig, out_dir, stem)
 
 
 def company_curves(table: pd.DataFrame, metric: str, title: str, out_dir: Path, stem: str,
                    styles: dict) -> list[str]:
     """Transfer: incumbent (solid) and competitor (dashed) against p, holdout and company views."""
-    cells = summarise_cells(table, CELL_KEYS)
-    views = [v for v in ("holdout", "company") if v in set(cells["view"])]
+    cells = kit.with_x(summarise_cells(table, CELL_KEYS), table, CELL_KEYS)
+    views = [v for v in VIEWS if v in set(cells["view"])]
     fig, axes = plt.subplots(1, len(views), figsize=(6.5 * len(views), 4.2), squeeze=False)
     for ax, view in zip(axes[0], views):
         v = cells[(cells["view"] == view) & (cells["group"] == "all")]
         for (model, company), t in v.groupby(["model", "company"]):
-            t = t.sort_values("participation").dropna(subset=["mean"])
+            t = t.sort_values("x").dropna(subset=["mean"])
             style = dict(styles[model], linestyle="-" if company == "incumbent" else "--")
             if company != "incumbent":
                 style["markerfacecolor"] = "none"
-            _band(ax, t["participation"], t["mean"], t["ci_low"], t["ci_high"], style, f"{model} {company}")
-        ax.set_title(f"{view} view" + (" (test users the company holds data for)" if view == "company" else ""))
+            kit.band(ax, t["x"], t["mean"], t["ci_low"], t["ci_high"], style, f"{model} {company}",
+                     kit.value_range(metric))
+        ax.set_title(f"{view} view" + (" (test users the company holds data for)" if view == "company" else ""),
+                     fontsize=10)
         ax.set_ylabel(f"{metric}, all users")
-        _x_axis(ax, cells["participation"])
-        ax.legend(fontsize=8)
+        kit.x_axis(ax, cells["x"], kit.is_realised(table))
     fig.suptitle(title)
     fig.tight_layout()
-    return _save(fig, out_dir, stem)
+    kit.legend_below(fig, axes)
+    return kit.save(fig, out_dir, stem)
 
 
-def dlp_curves(dlp: pd.DataFrame, title: str, out_dir: Path, stem: str, styles: dict) -> list[str]:
-    """DLP against p per model and variant (holdout view, all users)."""
-    fig, ax = _one_panel(dlp, ["model", "variant"], "dlp", "{model} ({variant})", styles)
-    return _save_one_panel(fig, ax, dlp["participation"], "Data Leverage Power", title, out_dir, stem)
+def dlp_curves(dlp: pd.DataFrame, table: pd.DataFrame, title: str, out_dir: Path, stem: str,
+               styles: dict) -> list[str]:
+    """DLP against participation per model and variant (holdout view, all users)."""
+    keys = [k for k in CELL_KEYS if k != "company"]
+    dlp = kit.with_x(dlp, table[table["company"] == "incumbent"], keys)
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for (model, variant), t in dlp.groupby(["model", "variant"]):
+        t = t.sort_values("x").dropna(subset=["dlp"])
+        if len(t):
+            kit.band(ax, t["x"], t["dlp"], t["ci_low"], t["ci_high"], styles[model], f"{model} ({variant})")
+    if kit.coinciding(dlp, "dlp"):
+        kit.note_coincide(ax, dlp.dropna(subset=["dlp"])["model"].nunique())
+    ax.set_ylabel("Data Leverage Power")
+    kit.x_axis(ax, dlp["x"], kit.is_realised(table))
+    ax.set_title(title, fontsize=10)
+    kit.legend_right(ax)
+    fig.tight_layout()
+    return kit.save(fig, out_dir, stem)
 
 
 def _short(label: str, width: int = 28) -> str:

@@ -37,3 +37,14 @@ def pvalue(p) -> str:
     if is_missing(p):
         return MISSING
     return "<0.001" if p < 1e-3 else f"{p:.3f}"
+
+
+NEVER_REACHED = "never reached"
+
+
+def not_reached(reason: str, p_max=None) -> str:
+    """A threshold's reason as a reader needs it: "never reached" says within which range,
+    e.g. ``not reached within p ≤ 0.3`` (the largest measured participation)."""
+    if reason == NEVER_REACHED and not is_missing(p_max):
+        return f"not reached within p ≤ {p_max:g}"
+    return reason

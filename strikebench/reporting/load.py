@@ -1,4 +1,5 @@
-"""Read a results directory once: its records, the long results table and the per-user table."""
+"""Read a results directory once: its records, the long results table and the per-user table,
+and split them into studies (a study's rows are only ever compared with each other)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -7,11 +8,33 @@ from pathlib import Path
 
 import pandas as pd
 
-from strikebench.analysis.table import ResultsTableError, validate_results_table
+from strikebench.analysis import split_studies, with_group_baselines
+from strikebench.analysis.table import STUDY, ResultsTableError, validate_results_table
 from strikebench.errors import StrikebenchError
 from strikebench.results import store
 from strikebench.results.per_user_table import per_user_table
 from strikebench.results.table import records_to_table
+
+#: The results table's realised share of the group that acted (count / group size), when records carry it.
+REALISED = "realised_participation"
+
+
+@dataclass
+class Study:
+    """One study's rows: its long table, its per-user table and its records."""
+
+    name: str
+    table: pd.DataFrame
+    per_user: pd.DataFrame = field(repr=False)
+    records: list[dict] = field(repr=False)
+
+    def with_baselines(self, metric: str) -> pd.DataFrame:
+        """The rows of ``metric`` with the same-user baselines ``p0:<model>``
+        (``analysis.with_group_baselines``): every group is compared with the same users at p = 0."""
+        rows = self.table[self.table["metric"] == metric]
+        if self.per_user.empty or metric not in self.per_user.columns:
+            return rows  # without per-user tables only group "all" has a baseline (analysis.baselines)
+        return with_group_baselines(rows, self.per_user)
 
 
 @dataclass
@@ -35,11 +58,23 @@ class Results:
 
     @cached_property
     def per_user(self) -> pd.DataFrame:
-        return per_user_table(self.results_dir)
+        """The per-user table, each row with its cell's study (from the long table, by cell key)."""
+        per_user = per_user_table(self.results_dir)
+        studies = self.table.drop_duplicates("cell_key").set_index("cell_key")[STUDY]
+        return per_user.assign(**{STUDY: per_user["cell_key"].map(studies).fillna(studies.iloc[0])})
 
     @property
     def by_key(self) -> dict[str, dict]:
         return {r["cell_key"]: r for r in self.records}
+
+    def studies(self) -> list[Study]:
+        """Each study of the results, in sorted order."""
+        out = []
+        for name, table in split_studies(self.table):
+            keys = set(table["cell_key"])
+            per_user = self.per_user[self.per_user[STUDY] == name]
+            out.append(Study(name, table, per_user, [r for r in self.records if r["cell_key"] in keys]))
+        return out
 
 
 def load_results(results_dir) -> Results:

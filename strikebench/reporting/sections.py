@@ -1,119 +1,179 @@
-"""The report's sections: each turns the analysis measures into tables, figures and short text."""
+"""The report's sections for one study: each turns the analysis measures into tables, figures
+and short text. Every group measure compares the same users at p and at p = 0 (the study's
+``p0:<model>`` baselines, ``analysis.baselines``)."""
 from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from strikebench.analysis import (
-    DLPOptions, LossShareOptions, back_in_time, boycott_summary, data_leverage_power, loss_share,
-    participation_for_dlp, participation_thresholds,
-)
+from strikebench.analysis import LossShareOptions, back_in_time, boycott_summary, loss_share, participation_thresholds
 from strikebench.analysis.aggregate import is_full_data
 from strikebench.analysis.robustness import group_changes
 from strikebench.reporting import figures
-from strikebench.reporting.formatting import MISSING, estimate, participation, percent
+from strikebench.reporting.document import Document
+from strikebench.reporting.formatting import MISSING, estimate, not_reached, participation, percent
+from strikebench.reporting.load import Study
+from strikebench.reporting.participants import GROUP_TITLES, group_titles
 
 VIEW, GROUP, INCUMBENT = "holdout", "all", "incumbent"
 ALREADY = "0 (at or below it on full data)"
 
 
-def _slug(*parts) -> str:
+@dataclass
+class Context:
+    """What every section of one study needs."""
+
+    doc: Document
+    study: Study
+    measured: pd.DataFrame  # the study's rows of ``metric``, with same-user baselines
+    metric: str
+    settings: dict
+    styles: dict
+    fig_dir: Path
+    add_figure: Callable[[list[str], str], None]
+    tag: str = ""  # prefix of figure and table names: the study's, when a report holds several
+    level: int = 3  # heading level of a section
+
+    def name(self, *parts) -> str:
+        return slug(self.tag, *parts) if self.tag else slug(*parts)
+
+
+def slug(*parts) -> str:
     text = "_".join(str(p) for p in parts)
     return "".join(c if c.isalnum() or c in "-_." else "-" for c in text)
 
 
-def _pivot(frame: pd.DataFrame, index: str, columns: str, cell: str, order=None) -> pd.DataFrame:
-    """Rows ``index``, one column per ``columns`` value (formatted as participation if numeric)."""
+def pivot(frame: pd.DataFrame, index: str, columns: str, cell: str, order=None) -> pd.DataFrame:
+    """Rows ``index`` (in the frame's order), one column per ``columns`` value (numbers shown as
+    participations)."""
     if frame.empty:
         return pd.DataFrame()
-    wide = frame.pivot_table(index=index, columns=columns, values=cell, aggfunc="first")
+    wide = frame.pivot_table(index=index, columns=columns, values=cell, aggfunc="first", sort=False)
     if order is not None:
         wide = wide[[c for c in order if c in wide.columns]]
+    else:
+        wide = wide[sorted(wide.columns, key=lambda c: (not isinstance(c, (int, float, np.floating)), c))]
     wide.columns = [participation(c) if isinstance(c, (int, float, np.floating)) else str(c) for c in wide.columns]
     return wide.fillna(MISSING).reset_index()
 
 
-# --- overview / provenance --------------------------------------------------------------------
-def overview(doc, results, metric: str, settings: dict) -> None:
-    t = results.table
-    doc.text(f"Results: `{results.results_dir}`, {len(results.records)} cells. Metric: `{metric}` on the "
-             "fixed holdout test set unless a table says otherwise. Intervals are 95% Student-t intervals "
-             "over seeds (none with one seed). A measure that is undefined shows its reason instead of a number.")
-    rows = []
-    for dataset, d in t.groupby("dataset"):
-        for lever, l in d.groupby("lever"):
-            for selector, s in l.groupby("selector"):
-                rows.append({"dataset": dataset, "lever": lever, "selector": selector,
-                             "models": ", ".join(sorted(s["model"].unique())),
-                             "participations": ", ".join(participation(p) for p in sorted(s["participation"].unique())),
-                             "seeds": s["seed"].nunique(), "cells": s["cell_key"].nunique()})
-    doc.table(pd.DataFrame(rows), "What the results directory holds")
+def by_group(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows ordered model, then all / participants / non-participants, labelled ``row``."""
+    order = {g: i for i, g in enumerate(GROUP_TITLES)}
+    frame = frame.assign(_g=frame["group"].map(order)).sort_values(["model", "_g"], kind="mergesort")
+    return frame.assign(row=[f"{m}, {GROUP_TITLES[g]}" for m, g in zip(frame["model"], frame["group"])]).drop(
+        columns="_g")
 
 
-def provenance(doc, results) -> None:
-    doc.heading("Provenance", 2)
-    commits = pd.Series([(r.get("versions") or {}).get("git_commit") or "unknown" for r in results.records])
-    versions = pd.Series([(r.get("versions") or {}).get("recbole") or "unknown" for r in results.records])
-    frame = pd.DataFrame({"git commit": commits, "recbole": versions}).value_counts().rename("cells").reset_index()
-    doc.table(frame, "Code versions the cells ran with (every record also holds its full resolved config)")
-    doc.text("Every number above comes from `results_table.csv` beside this report (the long table of "
-             "docs/results-table.md); re-run any cell with `strikebench leaderboard verify`.", note=True)
+def measured_max(rows: pd.DataFrame) -> dict[tuple, float]:
+    """(model, group) -> the largest participation with a value: the range a threshold was sought in."""
+    rows = rows.dropna(subset=["value"])
+    return rows.groupby(["model", "group"])["participation"].max().to_dict()
+
+
+def acted(rows: pd.DataFrame) -> set[str]:
+    """The models with a value at some p > 0: the curves a threshold can be sought on."""
+    return set(rows.loc[(rows["participation"] > 0) & rows["value"].notna(), "model"])
+
+
+def first_measured(rows: pd.DataFrame, scope: pd.DataFrame) -> dict[tuple, float]:
+    """(model, group) -> the smallest participation with a value in ``rows``, for curves with no
+    value at p = 0 in ``scope`` (participants: nobody takes part at p = 0), where a crossing at that
+    first point only says "at or before"."""
+    rows, scope = rows.dropna(subset=["value"]), scope.dropna(subset=["value"])
+    full = set(map(tuple, scope.loc[is_full_data(scope["participation"]), ["model", "group"]].to_numpy()))
+    first = rows[rows["participation"] > 0].groupby(["model", "group"])["participation"].min()
+    return {k: p for k, p in first.items() if k not in full}
+
+
+def crossing_cell(r, p_max: dict, p_first: dict) -> str:
+    """A threshold's cell: "≤ p" where it lies at the first point of a curve that starts after p = 0,
+    the range searched where it was not reached."""
+    key = (r.model, r.group)
+    if key in p_first and np.isclose(r.participation, p_first[key]):
+        return f"≤ {p_first[key]:g} (at the smallest measured p)"
+    return estimate(r.participation, r.ci_low, r.ci_high, not_reached(r.reason, p_max.get(key)))
 
 
 # --- random strike ---------------------------------------------------------------------------
-def random_strike(doc, data, dataset, lever, metric, settings, styles, fig_dir, add_figure, results) -> None:
+def random_strike(ctx: Context, dataset: str, lever: str) -> None:
     """Curves, L(p), thresholds, back in time and boycott for one lever with the random selector."""
-    rows = data[(data["lever"] == lever) & (data["selector"] == "random") & (data["company"] == INCUMBENT)
-                & (data["metric"] == metric)]
+    data = ctx.measured[(ctx.measured["dataset"] == dataset) & (ctx.measured["company"] == INCUMBENT)]
+    rows = data[(data["lever"] == lever) & (data["selector"] == "random")]
     if rows.empty or not (rows["participation"] > 0).any():
         return
-    doc.heading(f"{lever}: random participants", 3)
+    doc, metric, settings = ctx.doc, ctx.metric, ctx.settings
+    doc.heading(f"{lever}: random participants", ctx.level)
+    everything = ctx.study.table
+    titles, why = group_titles(everything[(everything["dataset"] == dataset) & (everything["lever"] == lever)
+                                          & (everything["selector"] == "random")])
     holdout = rows[rows["view"] == VIEW]
-    title = f"{dataset}, lever {lever}, random participants: {metric} (mean, 95% CI)"
-    add_figure(figures.degradation_curves(holdout, metric, title, fig_dir, _slug("curves", dataset, lever), styles),
-               f"Degradation curves: {metric} against participation, per model (colour = model family), "
-               "for all users, participants and non-participants.")
+    ctx.add_figure(figures.degradation_curves(holdout, metric, f"{dataset}, lever {lever}, random participants: "
+                                              f"{metric} (mean, 95% CI)", ctx.fig_dir,
+                                              ctx.name("curves", dataset, lever), ctx.styles, titles, why),
+                   f"Degradation curves: {metric} against participation, per model (colour = model family), "
+                   "for all users, participants and non-participants; bands: 95% t-intervals over seeds.")
 
-    # loss share needs the reference model's and every model's full data: the whole dataset's rows
-    scope = data[(data["company"] == INCUMBENT) & (data["view"] == VIEW) & (data["metric"] == metric)]
+    # the loss share needs every model's full data: this lever's rows and the p = 0 rows of any lever
+    scope = data[data["view"] == VIEW]
     scope = scope[((scope["lever"] == lever) & (scope["selector"] == "random")) | is_full_data(scope["participation"])]
     options = LossShareOptions(reference_model=settings["reference_model"], confidence=settings["confidence"])
     loss = loss_share(scope, options)
-    loss = loss[(loss["lever"] == lever) & (loss["selector"] == "random") & (loss["group"] == GROUP)]
-    loss = loss.assign(cell=[estimate(r.loss_share, r.ci_low, r.ci_high, r.reason) for r in loss.itertuples()])
-    acted = loss[loss["participation"] > 0]
+    loss = loss[(loss["lever"] == lever) & (loss["selector"] == "random") & (loss["participation"] > 0)]
+    loss = by_group(loss.assign(cell=[estimate(r.loss_share, r.ci_low, r.ci_high, r.reason) for r in loss.itertuples()]))
     doc.text(f"Loss share of the personalisation gap, L(p) = (M(0) − M(p)) / (M(0) − M_ref), M_ref = "
-             f"{settings['reference_model']} on full data; all users, holdout view. 0 = nothing lost, "
-             "1 = down to the non-personalised reference.")
-    doc.table(_pivot(acted, "model", "participation", "cell"), "L(p) per model and participation")
-    if acted["loss_share"].notna().any():
-        add_figure(figures.loss_share_curves(acted, f"{dataset}, {lever}: L(p), all users", fig_dir,
-                                             _slug("loss_share", dataset, lever), styles),
-                   "Loss share L(p) with 95% CI; the dotted line is the reference model's level.")
+             f"{settings['reference_model']} on full data; holdout view. Each group is compared with the same "
+             "users at p = 0 (M(0) and M_ref over exactly that group's users). 0 = nothing lost, "
+             "1 = down to the non-personalised reference. 95% CI: t over seeds.")
+    doc.table(pivot(loss, "row", "participation", "cell"), "L(p) per model, group and participation",
+              name=ctx.name("loss_share", dataset, lever))
+    if loss["loss_share"].notna().any():
+        ctx.add_figure(figures.loss_share_curves(loss, rows, f"{dataset}, {lever}: L(p)", ctx.fig_dir,
+                                                 ctx.name("loss_share", dataset, lever), ctx.styles, titles, why),
+                       "Loss share L(p) with 95% CI, from (0, 0) on full data; the dotted line is the reference "
+                       "model's level.")
+    _thresholds(ctx, scope, lever, options)
+    _back_in_time(ctx, scope, dataset, lever)
+    _boycott(ctx, dataset, lever)
 
-    thresholds = participation_thresholds(scope, levels=settings["loss_levels"], options=options)
-    thresholds = thresholds[(thresholds["lever"] == lever) & (thresholds["selector"] == "random")
-                            & (thresholds["group"] == GROUP)]
-    thresholds = thresholds.assign(level=[f"L = {x:g}" for x in thresholds["level"]],
-                                   cell=[estimate(r.participation, r.ci_low, r.ci_high, r.reason)
-                                         for r in thresholds.itertuples()])
-    doc.text("Participation at which L(p) first reaches each level, interpolated linearly between measured "
-             "participations (CI from each seed's own curve).")
-    doc.table(_pivot(thresholds, "model", "level", "cell"), "Thresholds: p at which L reaches a level")
 
-    bit = back_in_time(scope, ladder=settings["ladder"], confidence=settings["confidence"])
-    bit = bit[(bit["lever"] == lever) & (bit["selector"] == "random") & (bit["group"] == GROUP)]
+def _thresholds(ctx: Context, scope: pd.DataFrame, lever: str, options: LossShareOptions) -> None:
+    out = participation_thresholds(scope, levels=ctx.settings["loss_levels"], options=options)
+    out = out[(out["lever"] == lever) & (out["selector"] == "random")]
+    curves = scope[(scope["lever"] == lever) & (scope["selector"] == "random")]
+    out = out[out["model"].isin(acted(curves))]
+    p_max, p_first = measured_max(curves), first_measured(curves, scope)
+    out = by_group(out.assign(level=[f"L = {x:g}" for x in out["level"]],
+                              cell=[crossing_cell(r, p_max, p_first) for r in out.itertuples()]))
+    ctx.doc.text("Participation at which L(p) first reaches each level, interpolated linearly between measured "
+                 "participations (CI: t over each seed's own crossing, clipped to [0, 1]).")
+    ctx.doc.table(pivot(out, "row", "level", "cell"), "Thresholds: p at which L reaches a level",
+                  name=ctx.name("thresholds", scope["dataset"].iloc[0], lever))
+
+
+def _back_in_time(ctx: Context, scope: pd.DataFrame, dataset: str, lever: str) -> None:
+    bit = back_in_time(scope[scope["group"] == GROUP], ladder=ctx.settings["ladder"],
+                       confidence=ctx.settings["confidence"])
+    curves = scope[(scope["lever"] == lever) & (scope["selector"] == "random")]
+    bit = bit[(bit["lever"] == lever) & (bit["selector"] == "random") & bit["model"].isin(acted(curves))]
+    p_max = measured_max(curves)
     bit = bit.assign(reference=[f"{m} ({y})" for m, y in zip(bit["reference_model"], bit["year"])],
-                     cell=[ALREADY if r.participation == 0 else estimate(r.participation, r.ci_low, r.ci_high, r.reason)
-                           for r in bit.itertuples()])
-    doc.text("Back in time: the participation at which the model falls to an older algorithm's full-data level.")
-    doc.table(_pivot(bit, "model", "reference", "cell"), "Back in time: p at which the model is set back to")
-    _boycott(doc, results, dataset, lever, settings)
+                     cell=[ALREADY if r.participation == 0 else estimate(
+                         r.participation, r.ci_low, r.ci_high, not_reached(r.reason, p_max.get((r.model, r.group))))
+                         for r in bit.itertuples()])
+    ctx.doc.text("Back in time: the participation at which the model falls to an older algorithm's full-data "
+                 "level (all users).")
+    ctx.doc.table(pivot(bit, "model", "reference", "cell"), "Back in time: p at which the model is set back to",
+                  name=ctx.name("back_in_time", dataset, lever))
 
 
-def _boycott(doc, results, dataset, lever, settings) -> None:
-    metric = settings["boycott_metric"]
-    per_user = results.per_user
+def _boycott(ctx: Context, dataset: str, lever: str) -> None:
+    metric = ctx.settings["boycott_metric"]
+    per_user = ctx.study.per_user
     if metric not in per_user.columns:
         return
     pu = per_user[(per_user["dataset"] == dataset) & (per_user["view"] == VIEW) & (per_user["company"] == INCUMBENT)
@@ -121,9 +181,9 @@ def _boycott(doc, results, dataset, lever, settings) -> None:
                   & ((per_user["lever"] == lever) | is_full_data(per_user["participation"]))]
     if pu.empty or not (pu["participation"] > 0).any():
         return
-    cols = ["dataset", "model", "family", "lever", "selector", "company", "view", "participation", "seed",
+    cols = ["study", "dataset", "model", "family", "lever", "selector", "company", "view", "participation", "seed",
             "user", "participant", metric]
-    summary = boycott_summary(pu[cols], metric, confidence=settings["confidence"])
+    summary = boycott_summary(pu[cols], metric, confidence=ctx.settings["confidence"])
     summary = summary[(summary["lever"] == lever) & (summary["participation"] > 0)
                       & (summary["perspective"] == "system")
                       & summary["measure"].isin(["strike_loss_relative", "boycott_loss_relative"])]
@@ -132,91 +192,43 @@ def _boycott(doc, results, dataset, lever, settings) -> None:
     summary = summary.assign(cell=[percent(-m) if np.isfinite(m) else MISSING for m in summary["mean"]],
                              column=[f"{participation(p)} {'strike' if 'strike' in m else 'boycott'}"
                                      for p, m in zip(summary["participation"], summary["measure"])])
-    doc.text(f"Strike versus boycott (system view, total `{metric}` over all test users): a strike keeps "
-             "participants as customers, a boycott also loses them (their hits count as zero).")
-    doc.table(_pivot(summary, "model", "column", "cell"), "Change in the company's total hits")
+    ctx.doc.text(f"Strike versus boycott (system view, total `{metric}` over all test users, against the same "
+                 "users at p = 0): a strike keeps participants as customers, a boycott also loses them (their "
+                 "hits count as zero).")
+    order = [f"{participation(p)} {kind}" for p in sorted(summary["participation"].unique())
+             for kind in ("strike", "boycott")]
+    ctx.doc.table(pivot(summary, "model", "column", "cell", order=order),
+                  "Change in the company's total hits", name=ctx.name("boycott", dataset, lever))
 
 
 # --- targeted strikes ------------------------------------------------------------------------
-def targeted_strikes(doc, results, data, dataset, metric, settings, styles, fig_dir, add_figure,
-                     competitor_levers) -> None:
+def targeted_strikes(ctx: Context, dataset: str, competitor_levers: set) -> None:
+    data = ctx.study.table[ctx.study.table["dataset"] == dataset]
     targeted = data[(data["selector"] != "random") & (data["participation"] > 0)
                     & ~data["lever"].isin(competitor_levers)]
     if targeted.empty:
         return
-    per_user = results.per_user
+    per_user = ctx.study.per_user
     pu = per_user[(per_user["dataset"] == dataset) & (per_user["view"] == VIEW) & (per_user["company"] == INCUMBENT)]
     pu = pu[((pu["selector"] != "random") & ~pu["lever"].isin(competitor_levers)) | is_full_data(pu["participation"])]
-    changes = group_changes(pu, metric, settings["confidence"])
+    changes = group_changes(pu, ctx.metric, ctx.settings["confidence"])
     for lever in sorted(targeted["lever"].unique()):
         c = changes[(changes["lever"] == lever) & (changes["selector"] != "random")]
         if c.empty:
             continue
-        doc.heading(f"{lever}: targeted (homogeneous) groups", 3)
+        ctx.doc.heading(f"{lever}: targeted (homogeneous) groups", ctx.level)
+        titles, _ = group_titles(targeted[targeted["lever"] == lever])
         for p in sorted(c["participation"].unique()):
             at = c[np.isclose(c["participation"], p)]
-            add_figure(figures.group_bars(at, f"{dataset}, {lever}, p = {participation(p)} of each group: {metric}",
-                                          fig_dir, _slug("groups", dataset, lever, p), styles),
-                       f"Targeted strikes at p = {participation(p)} of the group: change in {metric} against "
-                       "the same users at p = 0 (same model and seed), 95% CI over seeds.")
+            ctx.add_figure(figures.group_bars(at, f"{dataset}, {lever}, p = {participation(p)} of each group: "
+                                              f"{ctx.metric}", ctx.fig_dir, ctx.name("groups", dataset, lever, p),
+                                              ctx.styles, titles),
+                           f"Targeted strikes at p = {participation(p)} of the group: change in {ctx.metric} against "
+                           "the same users at p = 0 (same model and seed), 95% CI: t over seeds.")
             at = at.assign(cell=[percent(r.relative_change) + (
                 f" [{percent(r.relative_ci_low)}, {percent(r.relative_ci_high)}]"
                 if np.isfinite(r.relative_ci_low) else "") if np.isfinite(r.relative_change) else f"{MISSING} (no users)"
                 for r in at.itertuples()], row=[f"{s} / {m}" for s, m in zip(at["selector"], at["model"])])
-            doc.table(_pivot(at, "row", "group", "cell", order=["participants", "non_participants", "all"]),
-                      f"Relative change against p = 0 for the same users, p = {participation(p)} (group / model)")
-
-
-# --- transfer --------------------------------------------------------------------------------
-def transfer(doc, table, dataset, lever, metric, settings, styles, fig_dir, add_figure) -> None:
-    rows = table[(table["dataset"] == dataset) & (table["lever"] == lever) & (table["metric"] == metric)]
-    # the incumbent's full data starts each curve; at p = 0 every lever is the same experiment
-    full = table[(table["dataset"] == dataset) & (table["metric"] == metric) & (table["company"] == INCUMBENT)
-                 & is_full_data(table["participation"]) & (table["lever"] != lever)]
-    doc.heading(f"{lever}: incumbent and competitor", 3)
-    for selector in sorted(rows["selector"].unique()):
-        sel = rows[rows["selector"] == selector]
-        if not is_full_data(sel.loc[sel["company"] == INCUMBENT, "participation"]).any():
-            sel = pd.concat([sel, full.assign(lever=lever, selector=selector)], ignore_index=True)
-        add_figure(figures.company_curves(sel, metric, f"{dataset}, {lever} ({selector}): {metric}", fig_dir,
-                                          _slug("companies", dataset, lever, selector), styles),
-                   f"Incumbent (solid) and competitor (dashed) against participation, holdout and company views "
-                   f"({selector} participants). A company with no training data in a cell has no point.")
-    variants = dict(settings["dlp_variants"])
-    base = lever.split("(", 1)[0]  # the lever's name without its settings, e.g. transfer(base_share=0.0)
-    if base not in variants:
-        doc.text(f"No DLP variant is configured for lever `{base}` (conf/analysis/default.yaml dlp_variants).", note=True)
-        return
-    variants = {lever: variants[base]}
-    scope = table[(table["dataset"] == dataset) & (table["metric"] == metric) & (table["group"] == GROUP)]
-    scope = scope[(scope["lever"] == lever) | is_full_data(scope["participation"])]
-    options = DLPOptions(reference_model=settings["reference_model"], variants=variants,
-                         confidence=settings["confidence"])
-    dlp = data_leverage_power(scope, options)
-    dlp = dlp[(dlp["lever"] == lever) & (dlp["participation"] > 0)]
-    doc.text(f"Data Leverage Power, variant `{variants[lever]}` (W = {settings['reference_model']} on full data, "
-             "B = the incumbent's same model on full data), all users.")
-    for view in ("holdout", "company"):
-        v = dlp[dlp["view"] == view]
-        if v.empty:
-            continue
-        v = v.assign(cell=[estimate(r.dlp, r.ci_low, r.ci_high, r.reason) for r in v.itertuples()],
-                     row=[f"{m} ({s})" if s != "random" else m for m, s in zip(v["model"], v["selector"])])
-        doc.table(_pivot(v, "row", "participation", "cell"), f"DLP per model and participation, {view} view")
-        if view == VIEW and v["dlp"].notna().any():
-            add_figure(figures.dlp_curves(v, f"{dataset}, {lever}: DLP ({view} view)", fig_dir,
-                                          _slug("dlp", dataset, lever), styles),
-                       "Data Leverage Power against participation, 95% CI over seeds.")
-    needed = participation_for_dlp(scope, levels=settings["dlp_levels"], options=options)
-    needed = needed[needed["lever"] == lever]
-    if not needed.empty:
-        # a curve with no defined DLP at all: say why (e.g. "best not better than worst"), not "never reached"
-        why = dlp[dlp["reason"] != ""].groupby(["model", "selector", "view"])["reason"].first()
-        has_points = dlp[dlp["reason"] == ""].groupby(["model", "selector", "view"]).size()
-        needed = needed.assign(reason=[
-            why.get(k, r) if k not in has_points.index else r
-            for k, r in zip(zip(needed["model"], needed["selector"], needed["view"]), needed["reason"])])
-        needed = needed.assign(level=[f"DLP {x:g}" for x in needed["level"]],
-                               cell=[estimate(r.participation, r.ci_low, r.ci_high, r.reason) for r in needed.itertuples()],
-                               row=[f"{m}, {v}" for m, v in zip(needed["model"], needed["view"])])
-        doc.table(_pivot(needed, "row", "level", "cell"), "Participation needed to reach a DLP level (model, view)")
+            ctx.doc.table(pivot(at, "row", "group", "cell", order=["participants", "non_participants", "all"]),
+                          f"Relative change against p = 0 for the same users, p = {participation(p)} (group / model)",
+                          name=ctx.name("groups", dataset, lever, p))

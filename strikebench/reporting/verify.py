@@ -1,35 +1,37 @@
-"""``strikebench leaderboard verify MANIFEST --cells K [--seed S]``: re-run published cells.
+"""Checking a leaderboard's manifest (``strikebench leaderboard verify``): the manifest is a claim.
 
-K cells are drawn from the manifest (seeded by S). Each is re-run from its stored resolved config
-with ``strikebench.cell.run_cell`` into a temporary results directory (``force``), and every
-published metric is compared with the new value:
+The command (strikebench.app.verify) re-runs K cells drawn from the manifest. This module says
+what must hold, and never takes the rules from the manifest it checks:
 
-- deterministic models (no trainable step: Pop, ItemKNN, EASE ...): exactly equal on the machine
-  that built the manifest, within 1e-6 elsewhere;
-- trained models: within the manifest's ``tolerances.trained`` (absolute, per metric: 0.02, and
-  0.05 for hit and mrr; docs/reports.md gives the seed-to-seed spread that justifies it);
-- the participant ids must be the same (their SHA-256).
+- every cell entry agrees with its own config (its key is the config's hash; model, seed, lever,
+  participation; ``deterministic`` as strikebench's rule for the model says) and publishes every
+  metric of its config for every company, view and group (:func:`cell_problems`);
+- a re-run cell has the same participants (their SHA-256), the same companies, and every value it
+  measures is published and within strikebench's tolerance (strikebench.reporting.tolerances):
+  a published value the re-run lacks, or one it measures that is not published, is a mismatch;
+- no config in the manifest names code to import (``package.module:Class``, a model class by its
+  import path, ``_target_``) unless the user allows it (:func:`code_names`).
 
-Exit status 0 when every checked value is within tolerance, 1 otherwise (2 for bad input).
+That the leaderboard files agree with the manifest is strikebench.reporting.board_files.
 """
 from __future__ import annotations
 
-import argparse
 import random
-import shutil
-import sys
-import tempfile
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
-from strikebench.errors import StrikebenchError
+from strikebench.reporting import tolerances
 from strikebench.reporting.formatting import participation
-from strikebench.reporting.manifest import flat_metrics, machine_fingerprint, participants_hash, read_manifest
+from strikebench.reporting.manifest import BadManifest, cell_entry
+from strikebench.results.keys import cell_key
+from strikebench.results.record import CellRecord
+from strikebench.results.table import lever_label
+from strikebench.results.vocabulary import GROUPS, VIEWS
 
-# Sections of a config chosen by a config group: a stored one is complete and must not be padded.
-GROUP_SECTIONS = ("dataset", "model", "strike")
+# What a re-run must reproduce exactly, besides the metric values.
+IDENTITY = ("dataset", "model", "lever", "selector", "participation", "seed", "participants_sha256", "companies")
 
 
 @dataclass
@@ -39,8 +41,7 @@ class CellCheck:
     lever: str
     participation: float
     seed: int
-    kind: str  # "deterministic" or "trained"
-    tolerances: dict  # metric base name or "default" -> absolute tolerance
+    kind: str  # tolerances.DETERMINISTIC or tolerances.TRAINED
     max_difference: float = 0.0
     worst_metric: str = ""
     mismatches: list[str] = field(default_factory=list)
@@ -51,151 +52,140 @@ class CellCheck:
         return not self.mismatches
 
 
-def _fill_missing(stored: dict, defaults: dict) -> dict:
-    """``stored`` with keys it lacks taken from ``defaults`` (config keys added since it was run)."""
-    out = dict(stored)
-    for key, value in defaults.items():
-        if key not in out:
-            out[key] = value
-        elif isinstance(value, dict) and isinstance(out[key], dict) and key not in GROUP_SECTIONS:
-            out[key] = _fill_missing(out[key], value)
-    return out
+def code_names(config: dict) -> list[str]:
+    """The fields of ``config`` that would make strikebench import code: a selector or lever
+    named ``package.module:Class``, a model named by its import path, a Hydra ``_target_``.
+    The ``logger`` section is not walked: a re-run replaces it with ``logger=local``."""
+    found = []
+
+    def walk(node, path):
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, value in items:
+            at = f"{path}.{key}" if path else str(key)
+            if at == "logger":
+                continue
+            if key == "_target_" or (key == "name" and isinstance(value, str) and ":" in value):
+                found.append(f"{at}={value!r}")
+            walk(value, at)
+
+    walk(config, "")
+    model = (config.get("model") or {}).get("name") if isinstance(config.get("model"), dict) else None
+    if isinstance(model, str) and "." in model and ":" not in model:
+        found.append(f"model.name={model!r}")
+    return found
 
 
-def cell_config(stored: dict, results_dir: Path, data_root: str | None = None) -> tuple[object, list[str]]:
-    """The config to re-run a stored cell with, and notes on what had to change."""
-    import torch
-    from omegaconf import OmegaConf
-
-    from strikebench.cell import resolved_config
-    from strikebench.sweep import compose_cell
-
-    defaults = resolved_config(compose_cell([f"results_dir={results_dir}"]))
-    config = _fill_missing(stored, {k: v for k, v in defaults.items() if k not in GROUP_SECTIONS})
-    notes = []
-    config.update(results_dir=str(results_dir), work_dir=str(results_dir / ".work"),
-                  data_root=data_root or defaults["data_root"], force=True, resume=False,
-                  logger={"name": "local"})
-    trainer = dict(config.get("trainer") or {})
-    if trainer.get("accelerator") in ("gpu", "cuda") and not torch.cuda.is_available():
-        trainer.update(accelerator="cpu", devices=1)
-        notes.append("ran on CPU (published on GPU)")
-    config["trainer"] = trainer
-    return OmegaConf.create(config), notes
+def refuse_code(manifest: dict, allow_code: bool) -> None:
+    """BadManifest naming the first cell whose config names code, unless ``allow_code``."""
+    if allow_code:
+        return
+    for cell in manifest["cells"]:
+        names = code_names(cell["config"]) + ([f"model={cell['model']!r}"] if "." in cell["model"] or ":" in cell["model"] else [])
+        if names:
+            raise BadManifest(f"cell {cell['cell_key']} names code to import ({', '.join(names)}); a manifest "
+                              "never makes strikebench import code: pass --allow-code if you trust it")
 
 
-def tolerance_for(entry: dict, manifest: dict, here: dict) -> tuple[str, dict]:
-    """("deterministic" | "trained", {metric name before "@" or "default": absolute tolerance})."""
-    tol = manifest.get("tolerances") or {}
-    if entry.get("deterministic"):
-        origin = entry.get("machine") or manifest.get("machine")
-        same = origin == here
-        value = tol.get("deterministic_same_machine", 0.0) if same else tol.get("deterministic_elsewhere", 1e-6)
-        return "deterministic", {"default": float(value)}
-    trained = tol.get("trained", 0.02)
-    if not isinstance(trained, dict):
-        trained = {"default": trained}
-    return "trained", {k: float(v) for k, v in trained.items()}
+def kind_of(cell: dict) -> str:
+    """The rule a cell's model gets (from its config's model name); BadManifest for no model."""
+    try:
+        return tolerances.model_kind(cell["config"]["model"]["name"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadManifest(f"cell {cell['cell_key']}: config.model.name names no model ({exc})") from None
 
 
-def metric_tolerance(tolerances: dict, name: str) -> float:
-    """Tolerance of ``company/view/group/ndcg@10``: by the metric's base name, else the default."""
-    base = name.rsplit("/", 1)[-1].split("@", 1)[0]
-    return tolerances.get(base, tolerances.get("default", 0.0))
+def cell_problems(cell: dict, kind: str) -> list[str]:
+    """What does not hold in a manifest's cell entry by itself (no re-run needed)."""
+    config = cell["config"]
+    try:
+        derived = {"cell_key": cell_key(config), "model": config["model"]["name"], "seed": config["seed"],
+                   "participation": float(config["strike"]["participation"]),
+                   "lever": lever_label(config["strike"]["lever"]), "dataset": config["dataset"]["name"]}
+        selector = config["strike"]["selector"]["name"]
+    except (KeyError, TypeError, ValueError) as exc:
+        return [f"config: incomplete ({type(exc).__name__}: {exc})"]
+    problems = [f"{name}: {cell[name]!r}, but its config gives {value!r}"
+                for name, value in derived.items() if cell[name] != value]
+    if cell["selector"].split(":", 1)[0] != selector:
+        problems.append(f"selector: {cell['selector']!r}, but its config's selector is {selector!r}")
+    if cell["deterministic"] != (kind == tolerances.DETERMINISTIC):
+        problems.append(f"deterministic: {cell['deterministic']}, but {derived['model']} is {kind} "
+                        "(strikebench's rule, by RecBole model type)")
+    return problems + published_problems(cell, config)
 
 
-def compare(published: dict, fresh: dict, tolerances: dict, check: CellCheck) -> None:
-    for name, old in published.items():
-        new = fresh.get(name)
+def published_problems(cell: dict, config: dict) -> list[str]:
+    """Every company, view and group publishes the config's metrics and its user count, the same
+    metrics everywhere; a value is null exactly when its group has no users."""
+    published, metrics = cell["published"], defaultdict(set)
+    for name in published:
+        parts = name.split("/")
+        if len(parts) != 4 or parts[0] not in cell["companies"]:
+            return [f"published: {name!r} is not company/view/group/metric of a company of the cell"]
+        metrics[tuple(parts[:3])].add(parts[3])
+    evaluation = config.get("eval") or {}
+    required = {f"{m}@{k}" for k in evaluation.get("ks") or () for m in evaluation.get("metrics") or ()}
+    required.add(tolerances.N_USERS)
+    every = [(c, v, g) for c in cell["companies"] for v in VIEWS for g in GROUPS]
+    # what most groups hold, and at least what the config asks for: one forged group stands out
+    reference = Counter(frozenset(metrics.get(g, ())) for g in every).most_common(1)[0][0] | required
+    for group in every:
+        missing = sorted(reference - metrics.get(group, set()))
+        extra = sorted(metrics.get(group, set()) - reference)
+        if missing:
+            return [f"published: {'/'.join(group)} lacks {', '.join(missing)}"]
+        if extra:
+            return [f"published: {'/'.join(group)} has {', '.join(extra)}, which the cell's other groups have not"]
+    for name, value in published.items():
+        count = published.get(name.rsplit("/", 1)[0] + "/" + tolerances.N_USERS)
+        if not name.endswith("/" + tolerances.N_USERS) and (value is None) != (count == 0):
+            return [f"published: {name} is {value} over {count} users (a value is null exactly when no user is)"]
+    return []
+
+
+def compare(published: dict, fresh: dict, kind: str, check: CellCheck) -> None:
+    """Every value, published or measured by the re-run, within ``kind``'s tolerance."""
+    for name in sorted(published.keys() | fresh.keys()):
+        if name not in fresh:
+            check.mismatches.append(f"{name}: published {published[name]}, but the re-run has no such value")
+            continue
+        if name not in published:
+            check.mismatches.append(f"{name}: not published (the re-run gives {fresh[name]})")
+            continue
+        old, new = published[name], fresh[name]
         if old is None or new is None:
             if (old is None) != (new is None):
                 check.mismatches.append(f"{name}: published {old}, now {new}")
             continue
         diff = abs(float(new) - float(old))
-        tolerance = metric_tolerance(tolerances, name)
+        tolerance = tolerances.metric_tolerance(kind, name)
         if diff > check.max_difference:
             check.max_difference, check.worst_metric = diff, name
         if diff > tolerance:
             check.mismatches.append(f"{name}: published {old:.6g}, now {new:.6g} (|Δ| = {diff:.3g} > {tolerance:g})")
 
 
-def verify_cell(entry: dict, manifest: dict, here: dict, results_dir: Path, data_root: str | None,
-                log=print) -> CellCheck:
-    from strikebench.cell import run_cell
-
-    kind, tolerances = tolerance_for(entry, manifest, here)
-    check = CellCheck(entry["cell_key"], entry["model"], entry["lever"], entry["participation"], entry["seed"],
-                      kind, tolerances)
-    cfg, check.notes = cell_config(entry["config"], results_dir, data_root)
-    outcome = run_cell(cfg, log=lambda m: log(f"    {m}"))
-    if outcome.key != entry["cell_key"]:
-        check.notes.append(f"config key now {outcome.key} (keys added since publication were filled with defaults)")
-    if participants_hash(outcome.record) != entry.get("participants_sha256"):
-        check.mismatches.append("participants differ from the published draw")
-    compare(entry["published"], flat_metrics(outcome.record), tolerances, check)
-    return check
+def compare_record(entry: dict, record: CellRecord, check: CellCheck) -> None:
+    """A re-run ``record`` against its manifest ``entry``: the same participants and companies,
+    and every value published and within tolerance."""
+    fresh = cell_entry(record, check.kind == tolerances.DETERMINISTIC)
+    for name in IDENTITY:
+        if fresh[name] != entry[name]:
+            check.mismatches.append("participants differ from the published draw" if name == "participants_sha256"
+                                    else f"{name}: published {entry[name]!r}, the re-run gives {fresh[name]!r}")
+    compare(entry["published"], fresh["published"], check.kind, check)
 
 
 def sample_cells(manifest: dict, k: int, seed: int) -> list[dict]:
     cells = sorted(manifest["cells"], key=lambda c: c["cell_key"])
     if k <= 0:
-        raise StrikebenchError("--cells: must be at least 1")
+        raise BadManifest("--cells: must be at least 1")
     return random.Random(seed).sample(cells, min(k, len(cells)))
-
-
-def run_verify(manifest_path, k: int, seed: int = 0, data_root: str | None = None, keep: Path | None = None,
-               log=print) -> list[CellCheck]:
-    manifest = read_manifest(manifest_path)
-    chosen = sample_cells(manifest, k, seed)
-    here = machine_fingerprint()
-    work = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="strikebench-verify-"))
-    checks = []
-    try:
-        for i, entry in enumerate(chosen, 1):
-            log(f"[{i}/{len(chosen)}] re-running {entry['model']} {entry['lever']} "
-                f"p={participation(entry['participation'])} seed={entry['seed']} ({entry['cell_key']})")
-            check = verify_cell(entry, manifest, here, work, data_root, log)
-            log(f"    {'ok' if check.ok else 'MISMATCH'}: max |Δ| {check.max_difference:.3g} "
-                f"(tolerance {_describe(check.tolerances)}, {check.kind})")
-            for line in check.mismatches[:10] + check.notes:
-                log(f"    {line}")
-            checks.append(check)
-    finally:
-        if not keep:
-            shutil.rmtree(work, ignore_errors=True)
-    return checks
-
-
-def _describe(tolerances: dict) -> str:
-    default = tolerances.get("default", 0.0)
-    others = ", ".join(f"{k} {v:g}" for k, v in tolerances.items() if k != "default")
-    return f"{default:g}" + (f" ({others})" if others else "")
 
 
 def summary_table(checks: list[CellCheck]) -> pd.DataFrame:
     return pd.DataFrame([{
         "cell": c.cell_key, "model": c.model, "lever": c.lever, "p": participation(c.participation), "seed": c.seed,
-        "kind": c.kind, "tolerance": _describe(c.tolerances), "max |Δ|": f"{c.max_difference:.3g}",
+        "kind": c.kind, "tolerance": tolerances.describe(c.kind), "max |Δ|": f"{c.max_difference:.3g}",
         "worst metric": c.worst_metric, "result": "ok" if c.ok else f"MISMATCH ({len(c.mismatches)})",
     } for c in checks])
-
-
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="strikebench leaderboard verify", description=__doc__.splitlines()[0])
-    parser.add_argument("manifest", type=Path)
-    parser.add_argument("--cells", type=int, required=True, help="how many cells to re-run (sampled)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the sample of cells")
-    parser.add_argument("--data-root", default=None, help="where datasets are (default: the usual data_root)")
-    parser.add_argument("--keep", type=Path, default=None, help="keep the re-run records in this folder")
-    args = parser.parse_args(argv)
-    checks = run_verify(args.manifest, args.cells, args.seed, args.data_root, args.keep)
-    table = summary_table(checks)
-    print("\n" + table.to_string(index=False))
-    bad = [c for c in checks if not c.ok]
-    print(f"\n{len(checks) - len(bad)} of {len(checks)} cells reproduce the published values"
-          + ("" if not bad else f"; {len(bad)} do not"))
-    return 1 if bad else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

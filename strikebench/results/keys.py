@@ -4,10 +4,12 @@ from __future__ import annotations
 import hashlib
 import json
 
-# Output paths, device, logging, launching and resume/force do not change what a cell measures.
-EXCLUDED_TOP = ("results_dir", "data_root", "data_cache", "work_dir", "logger", "resume", "force", "hydra")
+# Output paths, device, logging, launching and resume/force/lock do not change what a cell measures.
+EXCLUDED_TOP = ("results_dir", "data_root", "data_cache", "work_dir", "logger", "resume", "force", "lock", "hydra")
 # Trainer options added later, at the value that reproduces what came before them.
-TRAINER_DEFAULTS_BEFORE_OPTIONS = {("data_path", "recbole"), ("strategy", "auto")}
+TRAINER_DEFAULTS_BEFORE_OPTIONS = {("data_path", "recbole"), ("strategy", "auto"), ("precision", None)}
+# Top-level sections added later that leave the key as it was while empty (no extra callbacks).
+OPTIONAL_TOP = ("callbacks",)
 OPTIONAL_EVAL = ("sampled_negatives", "rating_metrics")
 # stack: a stacked cell trains the same model on the same data as alone (tests/test_stacked.py).
 EXCLUDED_TRAINER = ("accelerator", "devices", "progress_bar", "keep_checkpoints", "eval_batch_size", "stack")
@@ -15,7 +17,7 @@ EXCLUDED_TRAINER = ("accelerator", "devices", "progress_bar", "keep_checkpoints"
 
 def identity(config: dict) -> dict:
     """The part of a resolved config (plain dict) that decides a cell's result."""
-    out = {k: v for k, v in config.items() if k not in EXCLUDED_TOP}
+    out = {k: v for k, v in config.items() if k not in EXCLUDED_TOP and not (k in OPTIONAL_TOP and not v)}
     if isinstance(out.get("trainer"), dict):
         out["trainer"] = {k: v for k, v in out["trainer"].items()
                           if k not in EXCLUDED_TRAINER and (k, v) not in TRAINER_DEFAULTS_BEFORE_OPTIONS}

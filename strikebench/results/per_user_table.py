@@ -1,6 +1,6 @@
 """The results store -> the per-user long table of docs/results-table.md.
 
-One row per dataset x model x lever x selector x company x view x participation x seed x user,
+One row per study x dataset x model x lever x selector x company x view x participation x seed x user,
 with ``participant`` (bool) and one column per metric. The two views come from each cell's
 ``per_user.parquet``: ``holdout`` is every user of the fixed test set, ``company`` the users the
 company holds training data for (``in_company``). Paired tests and strike-versus-boycott
@@ -14,10 +14,11 @@ import pandas as pd
 
 from strikebench.results import store
 from strikebench.results.table import record_keys
+from strikebench.results.vocabulary import VIEWS
 
 #: per_user.parquet columns that are bookkeeping, not metrics
 NOT_METRICS = ("company", "user", "n_pos", "fallback", "participant", "in_company", "n_liked")
-KEY_COLUMNS = ["dataset", "model", "family", "lever", "selector", "company", "view", "participation",
+KEY_COLUMNS = ["study", "dataset", "model", "family", "lever", "selector", "company", "view", "participation",
                "seed", "user", "participant"]
 
 
@@ -25,7 +26,7 @@ def metric_columns(per_user: pd.DataFrame) -> list[str]:
     return [c for c in per_user.columns if c not in NOT_METRICS and "@" in str(c)]
 
 
-def cell_per_user(record: dict, per_user: pd.DataFrame, views=("holdout", "company")) -> pd.DataFrame:
+def cell_per_user(record: dict, per_user: pd.DataFrame, views=VIEWS) -> pd.DataFrame:
     """One cell's per-user rows in the long layout (both views stacked)."""
     keys = record_keys(record)  # lever and selector labels as in the long table
     metrics = metric_columns(per_user)
@@ -36,7 +37,7 @@ def cell_per_user(record: dict, per_user: pd.DataFrame, views=("holdout", "compa
         part["view"] = view
         parts.append(part)
     out = pd.concat(parts, ignore_index=True)
-    for name in ("dataset", "model", "family", "lever", "selector", "participation", "seed", "cell_key"):
+    for name in ("study", "dataset", "model", "family", "lever", "selector", "participation", "seed", "cell_key"):
         out[name] = keys[name]
     out["user"] = out["user"].astype(str)
     out["participant"] = out["participant"].astype(bool)
@@ -44,7 +45,7 @@ def cell_per_user(record: dict, per_user: pd.DataFrame, views=("holdout", "compa
     return out[front + metrics]
 
 
-def per_user_table(results_dir, views=("holdout", "company")) -> pd.DataFrame:
+def per_user_table(results_dir, views=VIEWS) -> pd.DataFrame:
     """Every stored cell of ``results_dir`` as one per-user long table.
 
     Companies that were not trained in a cell (status ``not_applicable``) have no rows. Metric

@@ -3,18 +3,24 @@
 Layout: ``<results_dir>/cells/<key>/record.json`` and ``per_user.parquet``. A cell is written
 into a temporary folder beside its final place and renamed into place in one step, so a reader
 sees a whole record or none. If two jobs finish the same cell, the first rename wins and the
-second is discarded: each cell's record exists exactly once.
+second is discarded: each cell's record exists exactly once. Readers check what they read
+(:func:`load_cell`): a damaged cell is set aside under ``<results_dir>/corrupt/`` and counts as
+missing (strikebench.results.corrupt).
 """
 from __future__ import annotations
 
 import json
 import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where a table is read: `status` and `plan` start without it
+    import pandas as pd
+
+from strikebench.results.atomic import new_temporary_dir, publish_directory
+from strikebench.results import corrupt
 
 RECORD = "record.json"
 PER_USER = "per_user.parquet"
@@ -29,7 +35,25 @@ def cell_dir(results_dir, key: str) -> Path:
 
 
 def is_done(results_dir, key: str) -> bool:
-    return (cell_dir(results_dir, key) / RECORD).is_file()
+    """Whether the cell is stored whole. A damaged cell is set aside (it then counts as missing)."""
+    return load_cell(cell_dir(results_dir, key)) is not None
+
+
+def load_cell(folder) -> dict | None:
+    """The record of the cell folder ``<results_dir>/cells/<key>``, checked with its Parquet files
+    (strikebench.results.corrupt); None when there is no such cell or it was damaged and set aside."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return None
+    try:
+        record = corrupt.check_record(folder / RECORD, folder.name)
+        lever_rows = (record.get("lever_rows") or {}).get("file")
+        for name in [PER_USER] + ([lever_rows] if isinstance(lever_rows, str) else []):
+            corrupt.check_parquet(folder / name)
+    except corrupt.CorruptFile as damage:
+        corrupt.set_aside(folder.parent.parent, folder, damage)
+        return None
+    return record
 
 
 def write_cell(results_dir, key: str, record: dict, per_user: pd.DataFrame, force: bool = False,
@@ -41,8 +65,7 @@ def write_cell(results_dir, key: str, record: dict, per_user: pd.DataFrame, forc
     ``<results_dir>/previous/<key>-<time>/`` first.
     """
     final = cell_dir(results_dir, key)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=final.parent))
+    tmp = new_temporary_dir(final)
     try:
         per_user.to_parquet(tmp / PER_USER, index=False)
         for name, table in (tables or {}).items():
@@ -55,13 +78,8 @@ def write_cell(results_dir, key: str, record: dict, per_user: pd.DataFrame, forc
             previous = Path(results_dir) / "previous" / f"{key}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
             previous.parent.mkdir(parents=True, exist_ok=True)
             os.rename(final, previous)
-        try:
-            os.rename(tmp, final)  # atomic; fails if another job already stored this cell
-        except OSError:
-            if (final / RECORD).is_file():
-                return final, False
-            raise
-        return final, True
+        # First rename wins: if another job stored this cell meanwhile, its record stays.
+        return final, publish_directory(tmp, final, complete=lambda path: (path / RECORD).is_file())
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -75,15 +93,24 @@ def read_record(path) -> dict:
 
 
 def read_per_user(cell_path) -> pd.DataFrame:
-    return pd.read_parquet(Path(cell_path) / PER_USER)
+    import pandas as pd
+
+    path = Path(cell_path) / PER_USER
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - name the damaged file instead of pyarrow's traceback
+        raise corrupt.CorruptFile(path, f"not readable Parquet ({type(exc).__name__}: {exc})") from None
 
 
 def iter_records(results_dir):
-    """Every stored record (skipping folders that are still being written)."""
+    """Every whole stored record. Folders still being written (``.tmp-*``) are skipped; damaged
+    cells are set aside with a warning (strikebench.results.corrupt)."""
     base = cells_dir(results_dir)
     if not base.is_dir():
         return
     for child in sorted(base.iterdir()):
-        if child.name.startswith(".") or not (child / RECORD).is_file():
+        if child.name.startswith(".") or not child.is_dir():
             continue
-        yield read_record(child)
+        record = load_cell(child)
+        if record is not None:
+            yield record

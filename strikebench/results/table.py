@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from strikebench.results.record import CellRecord
+from strikebench.results.study import history_mask
 
 # Lever settings that are plumbing, not part of what the lever does.
 _LEVER_PLUMBING = ("name", "company", "levers", "from_company", "to_company")
@@ -17,42 +19,49 @@ def lever_label(lever_cfg: dict) -> str:
     return f"{lever_cfg['name']}(" + ",".join(f"{k}={v}" for k, v in sorted(settings.items())) + ")"
 
 
-def selector_label(record: dict) -> str:
+def selector_label(record: CellRecord | dict) -> str:
     """``random``, or the selector with the group it chose, e.g. ``attribute:gender=F``."""
-    name = record["config"]["strike"]["selector"]["name"]
-    group = record["participants"].get("group")
+    record = CellRecord.of(record)
+    name = record.config["strike"]["selector"]["name"]
+    group = record.participants.get("group")
     return name if name == "random" or not group else f"{name}:{group}"
 
 
-def record_keys(record: dict) -> dict:
-    config = record["config"]
+def realised_participation(participants: dict) -> float:
+    """The share that acted: participants / group size (p = 0.0001 on ML-100K rounds to 1 of 943)."""
+    size = int(participants.get("group_size") or 0)
+    return int(participants.get("count") or 0) / size if size else 0.0
+
+
+def record_keys(record: CellRecord | dict) -> dict:
+    """The results-table keys of a record, then the cell key and what describes the cell beyond its
+    keys: the realised participation and the history mask (part of the study)."""
+    record = CellRecord.of(record)
+    config = record.config
     strike = config["strike"]
     return {
-        "dataset": record["dataset"]["name"],
+        "study": record.study["id"],
+        "dataset": record.dataset["name"],
         "model": config["model"]["name"],
         "family": config["model"].get("family"),
         "lever": lever_label(strike["lever"]),
         "selector": selector_label(record),
         "participation": float(strike["participation"]),
         "seed": int(config["seed"]),
-        "cell_key": record["cell_key"],
+        "cell_key": record.cell_key,
+        "realised_participation": realised_participation(record.participants),
+        "mask": history_mask(config),
     }
 
 
 def records_to_table(records) -> pd.DataFrame:
+    """One row per metric value of each record (typed or as stored). A company that trained
+    nothing in a cell (e.g. a competitor holding no data) has no rows; an empty group has
+    value NaN and n_users 0."""
     rows = []
-    for record in records:
+    for record in map(CellRecord.of, records):
         keys = record_keys(record)
-        for company, info in record["companies"].items():
-            if info.get("status", "ok") != "ok":  # e.g. a competitor holding no data: not applicable
-                continue
-            for view, groups in info["metrics"].items():
-                for group, values in groups.items():
-                    for metric, value in values.items():
-                        if metric == "n_users":
-                            continue
-                        rows.append({**keys, "company": company, "view": view, "group": group,
-                                     "metric": metric, "value": value, "n_users": values["n_users"]})
-    columns = ["dataset", "model", "family", "lever", "selector", "company", "view", "participation",
-               "seed", "group", "metric", "value", "n_users", "cell_key"]
+        rows += [{**keys, **row._asdict()} for row in record.metric_rows(applicable_only=True)]
+    columns = ["study", "dataset", "model", "family", "lever", "selector", "company", "view", "participation",
+               "seed", "group", "metric", "value", "n_users", "cell_key", "realised_participation", "mask"]
     return pd.DataFrame(rows, columns=columns)

@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import platform
 import subprocess
 from importlib import metadata
 from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[2]  # a checkout; site-packages when installed from a wheel
+# The exact versions CI used (scripts/write_constraints.sh): pip install -c constraints/ci-py311.txt .
+CONSTRAINTS = "constraints/ci-py311.txt"
 
 
 @functools.lru_cache(maxsize=1)
@@ -20,8 +25,17 @@ def software_versions() -> dict:
     return versions
 
 
+def constraints_reference() -> dict:
+    """The pins a reviewer rebuilds the environment from: the file's name and sha256 (None outside a checkout)."""
+    try:
+        digest = hashlib.sha256((REPOSITORY / CONSTRAINTS).read_bytes()).hexdigest()
+    except OSError:
+        digest = None
+    return {"file": CONSTRAINTS, "sha256": digest, "install": f"pip install -c {CONSTRAINTS} ."}
+
+
 def _git_commit() -> str | None:
-    root = Path(__file__).resolve().parents[2]
+    root = REPOSITORY
     try:
         commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
         if commit.returncode != 0:

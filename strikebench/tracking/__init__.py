@@ -1,10 +1,27 @@
-"""Where a cell's record goes besides the results store: nowhere (local) or Weights & Biases."""
+"""Where a cell goes besides the results store: nowhere (``logger=local``) or a W&B run
+(``logger=wandb``, strikebench.tracking.wandb_logger.WandbTracking, built from conf/logger/).
+
+A tracker is told when the cell's training starts (:meth:`start`), gives Lightning its loggers
+per company, adds an entry to the record, and is told when the record is stored (:meth:`finish`)
+or the cell failed (:meth:`abort`). None of it may fail a cell.
+"""
 from __future__ import annotations
 
 
-def log_cell(cfg, record: dict, sweep: str | None = None) -> None:
-    name = cfg.logger.name
-    if name == "wandb":
-        from strikebench.tracking.wandb_logger import log_record
+class NoTracking:
+    """``logger=local``: records are written to ``results_dir`` and nowhere else."""
 
-        log_record(cfg, record, sweep=sweep)
+    def start(self, header) -> None:
+        pass
+
+    def lightning_loggers(self, company: str) -> list:
+        return []
+
+    def record_entry(self) -> dict | None:
+        return None
+
+    def finish(self, record, cell_path) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass

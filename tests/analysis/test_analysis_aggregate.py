@@ -76,11 +76,18 @@ def test_paired_differences_by_hand(make_table):
     assert transfer["mean"] == pytest.approx(-0.225)
 
 
-def test_paired_differences_baseline_group(make_table):
+def test_paired_differences_groups_need_their_own_users(make_table):
     t = make_table(_paired_rows())
-    # the participants group has no p = 0 row: NaN unless compared with everyone's p = 0 value
+    # participants at p: without a same-user baseline (p0:BPR) there is no partner - never everyone's p = 0
     d = summarise_paired_differences(t).set_index(["lever", "group", "participation"])
     assert np.isnan(d.loc[("strike", "participants", 0.3), "mean"])
-    d = summarise_paired_differences(t, baseline_group="all").set_index(["lever", "group", "participation"])
-    # seed 0: 0.2 - 0.5 = -0.3; seed 1: 0.25 - 0.6 = -0.35 -> mean -0.325
-    assert d.loc[("strike", "participants", 0.3), "mean"] == pytest.approx(-0.325)
+    assert d.loc[("strike", "all", 0.3), "method"] == "t over seeds"
+    # with the participants' own p = 0 values (0.55 for seed 0, 0.6 for seed 1):
+    # seed 0: 0.2 - 0.55 = -0.35 ; seed 1: 0.25 - 0.6 = -0.35 -> mean -0.35
+    rows = _paired_rows()
+    for row in rows:
+        if row.get("group") == "participants":
+            row["p0:BPR"] = {0: 0.55, 1: 0.6}[row["seed"]]
+    d = summarise_paired_differences(make_table(rows)).set_index(["lever", "group", "participation"])
+    assert d.loc[("strike", "participants", 0.3), "mean"] == pytest.approx(-0.35)
+    assert d.loc[("strike", "all", 0.3), "mean"] == pytest.approx(-0.125)  # unchanged: no p0 column value

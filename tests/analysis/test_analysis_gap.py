@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
+from strikebench.analysis.baselines import REASON_NO_SAME_USERS
 from strikebench.analysis.gap import (
-    REASON_GAP, REASON_GAP_CI, REASON_NO_FULL, REASON_NO_REFERENCE, REASON_REFERENCE,
+    REASON_GAP, REASON_GAP_CI, REASON_NO_FULL, REASON_NO_REFERENCE, REASON_NO_VALUE, REASON_REFERENCE,
     LossShareOptions, loss_share, loss_share_per_seed, personalisation_gap,
 )
 
@@ -162,11 +163,13 @@ def test_groups_views_and_company_match(make_table):
     # all: (0.5 - 0.4) / (0.5 - 0.1) = 0.25 ; company view: (0.6 - 0.5) / (0.6 - 0.2) = 0.25
     assert cell(out, p=0.3, group="all", view="holdout")["loss_share"] == pytest.approx(0.25)
     assert cell(out, p=0.3, group="all", view="company")["loss_share"] == pytest.approx(0.25)
-    # participants: their own p = 0 group is empty -> undefined, unless compared with everyone's
-    assert cell(out, p=0.3, group="participants")["reason"] == REASON_NO_FULL
-    out = loss_share(t, LossShareOptions(baseline_group="all"))
-    # (0.5 - 0.2) / (0.5 - 0.1) = 0.75
-    assert cell(out, p=0.3, group="participants")["loss_share"] == pytest.approx(0.75)
+    # participants: never compared with everyone's p = 0 value; only with their own (p0: columns)
+    assert cell(out, p=0.3, group="participants")["reason"] == REASON_NO_SAME_USERS
+    assert cell(out, p=0.0, group="participants")["reason"] == REASON_NO_VALUE  # empty group
+    rows[2].update({"p0:MF": 0.6, "p0:Pop": 0.2})
+    # (0.6 - 0.2) / (0.6 - 0.2) = 1.0 (everyone's p = 0 would have said (0.5 - 0.2) / 0.4 = 0.75)
+    row = cell(loss_share(make_table(rows)), p=0.3, group="participants")
+    assert row["loss_share"] == pytest.approx(1.0) and row["full_value"] == pytest.approx(0.6)
 
 
 def test_full_data_pooled_over_levers(make_table):
@@ -180,6 +183,28 @@ def test_full_data_pooled_over_levers(make_table):
 
 def test_personalisation_gap_table(make_table):
     gap = personalisation_gap(make_table(two_seed_rows()))
-    row = gap[gap["model"] == "MF"].iloc[0]
+    row = gap[(gap["model"] == "MF") & (gap["participation"] == 0.5)].iloc[0]
     assert row["full_value"] == pytest.approx(0.42) and row["reference_value"] == pytest.approx(0.21)
-    assert row["gap_n_seeds"] == 2
+    assert row["gap_n_seeds"] == 2 and row["method"] == "t over seeds"
+
+
+def test_no_full_data_value(make_table):
+    rows = [dict(model="MF", participation=0.5, metric="ndcg@10", value=0.3),
+            dict(model="Pop", participation=0.0, metric="ndcg@10", value=0.1)]
+    assert cell(loss_share(make_table(rows)))["reason"] == REASON_NO_FULL
+
+
+def test_baselines_come_from_the_same_study(make_table):
+    # study B has MF on full data at 0.40 and Pop at 0.20; study A only MF's curve and its own Pop
+    rows = [dict(study="A", model="MF", participation=0.0, metric="ndcg@10", value=0.30),
+            dict(study="A", model="MF", participation=0.5, metric="ndcg@10", value=0.25),
+            dict(study="B", model="MF", participation=0.0, metric="ndcg@10", value=0.40),
+            dict(study="B", model="MF", participation=0.5, metric="ndcg@10", value=0.30),
+            dict(study="B", model="Pop", participation=0.0, metric="ndcg@10", value=0.20)]
+    out = loss_share(make_table(rows))
+    # B: (0.40 - 0.30) / (0.40 - 0.20) = 0.5 ; A has no Pop of its own: undefined, never B's Pop
+    assert cell(out, study="B")["loss_share"] == pytest.approx(0.5)
+    assert cell(out, study="A")["reason"] == REASON_NO_REFERENCE
+    rows.append(dict(study="A", model="Pop", participation=0.0, metric="ndcg@10", value=0.10))
+    # A: (0.30 - 0.25) / (0.30 - 0.10) = 0.25 (B's M(0) or Pop would give other numbers)
+    assert cell(loss_share(make_table(rows)), study="A")["loss_share"] == pytest.approx(0.25)

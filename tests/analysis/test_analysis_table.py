@@ -25,12 +25,12 @@ def full():
         "lever": ["strike"] * 2, "selector": ["attribute:gender=F"] * 2,
         "company": ["incumbent", "competitor"], "view": ["holdout", "company"],
         "participation": [0.0, 0.5], "seed": [3, 4], "group": ["all", "participants"],
-        "metric": ["hit@10"] * 2, "value": [0.5, 0.25], "n_users": [943, 10],
+        "metric": ["hit@10"] * 2, "value": [0.5, 0.25], "n_users": [943, 10], "p0:Pop": [0.3, 0.2],
     })
 
 
 def test_keys_constants():
-    assert KEYS == ("dataset", "model", "family", "lever", "selector", "company", "view",
+    assert KEYS == ("study", "dataset", "model", "family", "lever", "selector", "company", "view",
                     "participation", "seed", "group", "metric")
     assert "seed" not in CELL_KEYS and len(CELL_KEYS) == len(KEYS) - 1
 
@@ -99,6 +99,7 @@ def test_missing_required_column_names_it(tmp_path, column, suffix):
     ("company", "startup", "company: unknown value"),
     ("model", "", "model: empty value"),
     ("n_users", -3, "n_users: must be >= 0"),
+    ("p0:Pop", "low", "p0:Pop: must be numeric"),
 ])
 def test_bad_values_name_the_column(column, value, message):
     df = full().astype({column: object})
@@ -150,3 +151,13 @@ def test_lower_is_better_names():
     assert is_lower_better("rmse") and is_lower_better("MAE") and is_lower_better("rmse@10")
     assert not is_lower_better("ndcg@10")
     assert is_lower_better("coverage@10", lower_is_better={"coverage"})
+
+
+def test_study_column_is_a_key_with_a_default():
+    t = validate_results_table(minimal())
+    assert (t["study"] == "study").all()  # an external table is one study
+    # the same cell in two studies is two rows, not a duplicate
+    two = pd.concat([minimal().assign(study="split=random"), minimal().assign(study="split=time")])
+    t = validate_results_table(two)
+    assert sorted(t["study"].unique()) == ["split=random", "split=time"] and len(t) == 6
+    assert validate_results_table(full())["p0:Pop"].tolist() == [0.3, 0.2]

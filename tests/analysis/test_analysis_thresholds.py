@@ -25,6 +25,17 @@ def test_first_crossing_interpolates():
     assert first_crossing(P, L_MEAN, 0.75) == pytest.approx(0.6 + 0.25 * 0.2 / 0.3)
 
 
+def test_smallest_exceeding_rule():
+    # the smallest measured p with L > x, no interpolation: 0.25 -> 0.2 (0.3) ; 0.3 -> 0.4 (0.6, strictly
+    # above 0.3) ; 0.8 -> never (0.8 is not > 0.8)
+    assert first_crossing(P, L_MEAN, 0.25, rule="smallest_exceeding") == pytest.approx(0.2)
+    assert first_crossing(P, L_MEAN, 0.3, rule="smallest_exceeding") == pytest.approx(0.4)
+    assert math.isnan(first_crossing(P, L_MEAN, 0.8, rule="smallest_exceeding"))
+    assert first_crossing(P, L_MEAN, 0.25, "down", rule="smallest_exceeding") == 0.0  # 0.0 < 0.25
+    with pytest.raises(ValueError, match="rule"):
+        first_crossing(P, L_MEAN, 0.25, rule="nearest")
+
+
 def test_first_crossing_non_monotone_takes_the_first():
     # x = 0.55 is crossed twice: 0.2 + 0.25 * 0.2 / 0.3 = 0.366667 (first), and 0.633 (later)
     assert first_crossing(P, L_MEAN, 0.55) == pytest.approx(0.2 + 0.25 * 0.2 / 0.3)
@@ -80,10 +91,12 @@ def test_thresholds_mean_curve_and_t_ci(make_table):
     r25 = get(out, 0.25)
     assert r25["participation"] == pytest.approx(0.15)
     # per seed: 0.1 + (0.25-0.16)*0.1/0.1 = 0.19 ; 0.1 + (0.25-0.24)*0.1/0.1 = 0.11
-    # sd/sqrt(2) = 0.08/2 = 0.04 ; half = 12.706205 * 0.04 = 0.5082482, centred on 0.15
+    # sd/sqrt(2) = 0.08/2 = 0.04 ; half = 12.706205 * 0.04 = 0.5082482, centred on 0.15:
+    # [-0.358, 0.658], clipped to participation's range [0, 1]
     assert r25["n_seeds"] == 2 and r25["n_seeds_never"] == 0
-    assert r25["ci_low"] == pytest.approx(0.15 - 0.5082482, abs=1e-6)
+    assert r25["ci_low"] == 0.0
     assert r25["ci_high"] == pytest.approx(0.15 + 0.5082482, abs=1e-6)
+    assert r25["method"] == "t over seeds"
     assert get(out, 0.5)["participation"] == pytest.approx(0.2 + 0.2 * 0.2 / 0.3)
     assert get(out, 0.75)["participation"] == pytest.approx(0.6 + 0.25 * 0.2 / 0.3)
     assert (out[out["model"] == "MF"]["reason"] == "").all()
@@ -94,6 +107,7 @@ def test_thresholds_percentile_ci(make_table):
     r25 = get(out, 0.25)
     # quantiles of (0.11, 0.19): 0.11 + 0.025 * 0.08 = 0.112 ; 0.11 + 0.975 * 0.08 = 0.188
     assert (r25["ci_low"], r25["ci_high"]) == pytest.approx((0.112, 0.188))
+    assert r25["method"] == "percentile over seeds"
 
 
 def test_threshold_never_reached_and_seed_counts(make_table):

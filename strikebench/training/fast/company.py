@@ -1,15 +1,15 @@
-"""The fast data path for one company: a drop-in for ``recbole_bridge.train_loader``."""
+"""The fast data path for one company: a drop-in for ``loaders.train_loader``."""
 from __future__ import annotations
 
 import numpy as np
 
-from strikebench.training import recbole_bridge as bridge
+from strikebench.training.company_data import company_dataset
 from strikebench.training.fast.loader import batch_mode, fast_train_loader
 
 
 def train_loader(config, data, train_rows, valid_rows=None, test_rows=None, sequential: bool = False,
                  method: str = "rank"):
-    """(train dataset, loader) for the company's training rows, as ``bridge.train_loader`` returns.
+    """(train dataset, loader) for the company's training rows, as ``loaders.train_loader`` returns.
 
     The dataset is the same RecBole Dataset copy the RecBole path builds (models read their
     sizes, graphs and histories from it); only the loader differs. ``valid_rows`` and
@@ -19,7 +19,7 @@ def train_loader(config, data, train_rows, valid_rows=None, test_rows=None, sequ
     if sequential:
         raise ValueError("the fast data path does not cover sequential models; use trainer.data_path=recbole")
     rows = np.asarray(train_rows, dtype=np.int64)
-    dataset = bridge.company_dataset(data, rows)
+    dataset = company_dataset(data, rows)
     loader = fast_train_loader(config, data.user[rows], data.item[rows], data.n_users, data.n_items, method=method)
     _declare_sampled_fields(config, dataset)
     return dataset, loader

@@ -1,0 +1,1 @@
+"""strikebench's Hydra configs; installed as the package ``strikebench.conf`` (see pyproject.toml)."""

@@ -1,0 +1,1 @@
+"""strikebench's Hydra sweeper (``hydra/sweeper: strikebench``): strikebench_sweeper.py."""
