@@ -34,3 +34,14 @@ def group_key(config: dict) -> str:
     shared = {k: v for k, v in identity(config).items() if k not in ("seed", "strike")}
     canonical = json.dumps(shared, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def stack_of(config: dict) -> int:
+    """How many cells of ``config`` (a resolved config, plain dict) train together: ``trainer.stack``
+    where the model stacks and its batches are the fast path's, 1 (one at a time) otherwise."""
+    from strikebench.training.stacked.models import unsupported_reason
+
+    size = int(config["trainer"].get("stack", 1))
+    if size > 1 and (unsupported_reason(config["model"]["name"]) or config["trainer"].get("data_path") != "fast"):
+        return 1
+    return size

@@ -66,7 +66,7 @@ def fit_stacked(cfg, members: list[StackMember], device: str, work_dir: Path, lo
         load_weights(model, run.best, i)
         model.eval()
         results.append(FitResult(model, score_fn, p.epochs, p.best_epoch, p.best_valid, seconds / len(members),
-                                 resumed_from))
+                                 resumed_from, data_path=DATA_PATH))
     return GroupResult(results, max(p.epochs for p in run.progress), seconds, resumed_from)
 
 
