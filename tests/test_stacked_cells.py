@@ -169,3 +169,30 @@ def test_group_lines_split_back_into_their_cells():
     assert group_line(cells[:1]) == "model=bpr seed=0"  # a cell alone keeps today's line
     with pytest.raises(StrikebenchError, match="empty cell"):
         split_cells(["model=bpr", "--", "--", "seed=1"])
+
+
+def strikebench(*args, cwd):
+    result = subprocess.run([sys.executable, "-m", "strikebench", *args], capture_output=True, text=True, cwd=cwd,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def stacked_records(results) -> dict[float, int]:
+    return {r["config"]["strike"]["participation"]: r["companies"]["incumbent"]["training"].get("stacked_with")
+            for r in store.iter_records(results)}
+
+
+def test_a_sweep_and_a_slurm_array_line_train_their_cells_stacked(tmp_path):
+    sweep = ["model=bpr", *SMALL, f"data_root={tmp_path / 'data'}", "strike.participation=0,0.3,0.5"]
+    strikebench("-m", *sweep, "trainer.stack=2", f"results_dir={tmp_path / 'swept'}", cwd=tmp_path)
+    assert stacked_records(tmp_path / "swept") == {0.0: 2, 0.3: 2, 0.5: None}  # a group of 2, one alone
+
+    cells = tmp_path / "cells.txt"
+    strikebench("plan", "-m", *sweep, "trainer.stack=2", f"results_dir={tmp_path / 'array'}", "--write-cells",
+                str(cells), cwd=tmp_path)
+    lines = cells.read_text().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("group ") and lines[0].count(" -- ") == 1
+    assert not lines[1].startswith("group ")
+    strikebench(*lines[0].split(), cwd=tmp_path)  # what array task 0 runs (slurm/array.sbatch)
+    assert stacked_records(tmp_path / "array") == {0.0: 2, 0.3: 2}

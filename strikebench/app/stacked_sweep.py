@@ -31,7 +31,7 @@ def train_batch(master_config, batch, config_loader) -> None:
     if not asks_for_stacking(master_config, batch):
         return
     sweep = Path(str(master_config.hydra.sweep.dir)).name
-    cfgs = [config_loader.load_sweep_config(master_config, list(job)) for job in batch]
+    cfgs = [_cell_config(config_loader.load_sweep_config(master_config, list(job))) for job in batch]
     for group in groups_of(cfgs):
         if len(group) == 1:
             continue
@@ -43,6 +43,15 @@ def train_batch(master_config, batch, config_loader) -> None:
             continue
         for outcome in outcomes:
             _OUTCOMES[outcome.key] = outcome
+
+
+def _cell_config(config):
+    """A job's config without Hydra's node, which only its launch fills in (``hydra.job.num``)."""
+    from omegaconf import open_dict
+
+    with open_dict(config):
+        del config["hydra"]
+    return config
 
 
 def outcome_of(key: str) -> CellOutcome | None:
