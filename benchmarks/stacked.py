@@ -74,7 +74,7 @@ def main(argv=None) -> int:
 
     import torch
 
-    from benchmarks.stacked_study import prepare, run_variant, study_config, warm_up
+    from benchmarks.study import prepare, run_variant, study_config, warm_up
 
     if preset["device"] == "cuda" and not torch.cuda.is_available():
         out.write_text(json.dumps({"preset": args.preset, "skipped": "no CUDA device"}, indent=1))

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks.stacked_study import ndcg_on_test, strike_members
+from benchmarks.study import ndcg_on_test, strike_members
 from strikebench.errors import ConfigError
+from strikebench.evaluation.validation import validation_metric
 from strikebench.training.fast.loader import FastTrainLoader
 from strikebench.training.stacked import (StackMember, check, clear_checkpoint, fit_alone, fit_cells, fit_stacked,
                                           group_key, stack_size, stacks, unsupported_reason)
@@ -27,7 +28,6 @@ from strikebench.training.stacked.models import (before_step, rating_matrix, sta
                                                  stacking_template)
 from strikebench.training.stacked.parts import recbole_config
 from strikebench.training.stacked.progress import CellProgress, from_tensor, to_tensor
-from strikebench.training.stacked.validation import monitored_metric
 from tests.conftest import TINY_SETTINGS, write_atomic
 
 
@@ -72,7 +72,7 @@ def members_of(data, split, seeds=(0, 1, 2), dropped=(0.0, 0.3, 0.6), validate=T
         gone = np.random.default_rng(seed).permutation(data.n_users)[: int(share * data.n_users)]
         train = split.train[~np.isin(data.user[split.train], gone)]
         valid = split.valid[~np.isin(data.user[split.valid], gone)]
-        check_fn = monitored_metric(data, train, valid, "ndcg@10") if validate else None
+        check_fn = validation_metric(data, train, valid, "ndcg@10", "cpu", 1024) if validate else None
         out.append(StackMember(f"cell{seed}", data, train, valid, seed, check_fn))
     return out
 
@@ -351,8 +351,9 @@ def test_stacked_cells_match_alone_quality_on_ml100k(compose_cfg, ml100k, tmp_pa
     cfg = compose_cfg([f"model={model}", "trainer.data_path=fast", f"trainer.max_epochs={epochs}"])
     members = strike_members(cfg, data, split, [(0.0, 0), (0.1, 1), (0.3, 2), (0.5, 3)])
     group = fit_stacked(cfg, members, "cpu", tmp_path / "group")
-    stacked = [ndcg_on_test(data, split, m, f) for m, f in zip(members, group.results)]
-    alone = [ndcg_on_test(data, split, m, fit_alone(cfg, m, split, "cpu", tmp_path / m.key)) for m in members]
+    stacked = [ndcg_on_test(data, split, m, f.score_fn) for m, f in zip(members, group.results)]
+    alone = [ndcg_on_test(data, split, m, fit_alone(cfg, m, split, "cpu", tmp_path / m.key).score_fn)
+             for m in members]
     assert alone[0] > 0.18  # the full-data cell trained: popularity ranks at about 0.14 here
     assert np.abs(np.array(stacked) - np.array(alone)).max() <= band
     assert np.mean(stacked) == pytest.approx(np.mean(alone), abs=band / 2)
@@ -362,14 +363,14 @@ def test_stacked_cells_match_alone_quality_on_ml100k(compose_cfg, ml100k, tmp_pa
 
 
 def test_study_summary_has_the_keys_of_the_study_preset():
-    from benchmarks.stacked_study import study_cells, study_summary
+    from benchmarks.study import summary
 
-    runs = {"recbole": {"seconds": 600.0, "cells": 64}, "fast": {"seconds": 300.0, "cells": 64},
-            "stacked:16": {"seconds": 150.0, "cells": 64}}
-    assert study_summary(runs, 16) == {"cells": 64, "stack": 16, "sequential_s": 600.0, "fast_s": 300.0,
-                                       "stacked_s": 150.0, "speedup": 4.0}
-    cells = study_cells(20)  # the 17 levels of data_strikes_random for seed 0, then seed 1
-    assert cells[0] == (0.0, 0) and cells[16] == (0.99, 0) and cells[17:] == [(0.0, 1), (0.0001, 1), (0.0005, 1)]
+    runs = {"recbole": {"seconds": 600.0, "cells": 64, "cells_per_hour": 384.0},
+            "fast": {"seconds": 300.0, "cells": 64, "cells_per_hour": 768.0},
+            "stacked:16": {"seconds": 150.0, "cells": 64, "cells_per_hour": 1536.0}}
+    assert summary(runs, 16) == {"cells": 64, "stack": 16, "sequential_s": 600.0, "fast_s": 300.0,
+                                 "stacked_s": 150.0, "speedup": 4.0, "fast_speedup": 2.0,
+                                 "cells_per_hour": {"recbole": 384.0, "fast": 768.0, "stacked:16": 1536.0}}
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the preset's skip without a GPU")

@@ -8,7 +8,6 @@ stacked when ``trainer.stack`` and the model allow it, else one at a time as tod
 """
 from __future__ import annotations
 
-import inspect
 import time
 from pathlib import Path
 
@@ -45,25 +44,15 @@ def fit_cells(cfg, members: list[StackMember], split, device: str, work_dir: Pat
     started = time.perf_counter()
     results = [fit_alone(cfg, member, split, device, Path(work_dir) / str(i)) for i, member in enumerate(members)]
     return GroupResult(results, max(r.epochs for r in results), time.perf_counter() - started,
-                       None, str(cfg.trainer.get("data_path") or "recbole"))
+                       None, results[0].data_path)
 
 
 def fit_alone(cfg, member: StackMember, split, device: str, work_dir: Path):
-    """One member trained by ``fit_company``, the one-cell path, with the member's seed.
-
-    ``fit_company`` takes the company's view, or (after the training modules' split) its rows
-    and a validation function: both are served.
-    """
+    """One member trained by ``fit_company``, the one-cell path, with the member's seed."""
     from omegaconf import OmegaConf
 
     from strikebench.training.fit import fit_company
 
     cell_cfg = OmegaConf.merge(cfg, {"seed": int(member.seed)})
-    parameters = inspect.signature(fit_company).parameters
-    if "view" in parameters:
-        from strikebench.levers.state import CompanyView
-
-        view = CompanyView(member.key, member.train_rows, member.valid_rows)
-        return fit_company(cell_cfg, member.data, split, view, device, work_dir)
     return fit_company(cell_cfg, member.data, split, member.train_rows, member.valid_rows, device, work_dir,
                        member.validate)
