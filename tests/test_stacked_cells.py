@@ -196,3 +196,12 @@ def test_a_sweep_and_a_slurm_array_line_train_their_cells_stacked(tmp_path):
     assert not lines[1].startswith("group ")
     strikebench(*lines[0].split(), cwd=tmp_path)  # what array task 0 runs (slurm/array.sbatch)
     assert stacked_records(tmp_path / "array") == {0.0: 2, 0.3: 2}
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "1.5"])
+def test_a_bad_stack_stops_the_cell_before_training(compose_cfg, value):
+    from strikebench.app.validate import validate
+    from strikebench.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="trainer.stack"):
+        validate(compose_cfg(["model=bpr", f"trainer.stack={value}"]))
