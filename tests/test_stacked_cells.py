@@ -205,3 +205,11 @@ def test_a_bad_stack_stops_the_cell_before_training(compose_cfg, value):
 
     with pytest.raises(ConfigError, match="trainer.stack"):
         validate(compose_cfg(["model=bpr", f"trainer.stack={value}"]))
+
+
+def test_cells_of_a_group_that_draw_the_same_participants_train_once(cells_of):
+    # 120 users: p = 0.001 and 0.004 both draw round(p * 120) = 0 participants
+    outcomes = run_group(cells_of("trainer.stack=3", cells=[(0.001, 0), (0.004, 0), (0.3, 1)]), log=lambda m: None)
+    assert [incumbent(o)["training"]["stacked_with"] for o in outcomes] == [2, 2, 2]  # two cells trained
+    assert [o.record.get("same_draw_as") for o in outcomes] == [None, outcomes[0].key, None]
+    assert ndcg(outcomes[1]) == ndcg(outcomes[0]) and outcomes[1].key != outcomes[0].key

@@ -6,7 +6,8 @@ train each group's companies together, and store one record per cell.
 What a cell owns stays as for one cell (app/cell.py): its key, lock, record (written atomically,
 never over a stored one), reuse with ``resume``, evaluation and tracker. Only the training is
 shared (strikebench.training.stacked). A group whose model does not stack runs its cells one at
-a time with :func:`run_cell`.
+a time with :func:`run_cell`. Cells that draw the same participants as a stored cell, or as
+another cell of the group, store a copy of its record (app/same_draw.py), as alone.
 """
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from strikebench.app.cell import (CellOutcome, evaluate_company, holdout_of, preflight, run_cell, stored_outcome,
-                                  take_lock, training_summary, write_record)
-from strikebench.app.cell_lock import CellLock, lock_mode
+from strikebench.app import same_draw
+from strikebench.app.cell import (CellOutcome, evaluate_company, holdout_of, preflight, run_cell, store_record,
+                                  stored_outcome, training_summary, write_record)
+from strikebench.app.cell_lock import CellLock, lock_mode, take_lock
 from strikebench.app.expansion import resolved_config
 from strikebench.evaluation.validation import validation_metric
 from strikebench.results import store
@@ -82,6 +84,7 @@ class _Cell:
     def prepare(self) -> None:
         self.data, self.split, self.state, self.device = preflight(self.cfg, self.timings)
         self.holdout = holdout_of(self.cfg, self.data, self.split, self.state)
+        self.draw = same_draw.draw_key(self.config, self.state)
         for name, view in self.state.companies.items():
             if not view.holds_data:
                 self.companies[name] = CompanyResult.not_applicable(view, self.holdout.metric_columns)
@@ -106,36 +109,61 @@ class _Cell:
         self.timings["total"] = time.perf_counter() - self.started
         tracking.start(record_header(self.key, self.config, self.data, self.state))
         try:
-            return write_record(self.cfg, self.key, self.config, self.data, self.state, companies, tables,
-                                self.timings, log, tracking.record_entry())
+            outcome = write_record(self.cfg, self.key, self.config, self.data, self.state, companies, tables,
+                                   self.timings, log, tracking.record_entry())
         except BaseException:
             tracking.abort()
             raise
+        same_draw.remember(self.cfg.results_dir, self.draw, outcome.key)
+        return outcome
+
+    def copy_of_twin(self, log, tracking_for) -> CellOutcome | None:
+        """The record of the stored cell that drew the same participants, stored as this cell's."""
+        twin = same_draw.copy_of_twin(self.cfg.results_dir, self.draw, self.key, self.config)
+        if twin is None:
+            return None
+        log(f"cell {self.key}: same participants and data as the stored cell {twin[0]['same_draw_as']}: its result")
+        tracking = tracking_for(self.cfg)
+        tracking.start(record_header(self.key, self.config, self.data, self.state))
+        outcome = store_record(self.cfg, self.key, *twin, log)
+        tracking.finish(CellRecord.from_json(outcome.record), outcome.path)
+        return outcome
 
 
 def _train_together(cells: list[_Cell], log, tracking_for) -> list[CellOutcome]:
-    """Train every company of ``cells`` in one stacked group, then store each cell's record."""
-    if not cells:
-        return []
+    """Train every company of ``cells`` in one stacked group, then store each cell's record.
+    A cell whose draw another cell trains (stored, or earlier in the group) copies its record."""
     for cell in cells:
         cell.prepare()
-    members = [member for cell in cells for (_, _, _, member) in cell.members]
-    if not members:  # no company of these cells holds training data
-        return [cell.store([], len(cells), log, tracking_for(cell.cfg)) for cell in cells]
+    outcomes = {cell.index: cell.copy_of_twin(log, tracking_for) for cell in cells}
+    first_of_draw = {}
+    for cell in cells:
+        if outcomes[cell.index] is None:
+            first_of_draw.setdefault(cell.draw, cell)
+    training = list(first_of_draw.values())
+    members = [member for cell in training for (_, _, _, member) in cell.members]
+    fits = iter(_fit_group(training, members, log).results if members else [])
+    for cell in training:
+        tracking = tracking_for(cell.cfg)
+        outcomes[cell.index] = cell.store([next(fits) for _ in cell.members], len(training), log, tracking)
+        if outcomes[cell.index].record is not None:
+            tracking.finish(CellRecord.from_json(outcomes[cell.index].record), outcomes[cell.index].path)
+    for cell in cells:  # the other cells of a draw trained in this group
+        outcomes[cell.index] = outcomes[cell.index] or cell.copy_of_twin(log, tracking_for)
+    if members:  # only now: a group killed before every record landed trains again from its checkpoint
+        clear_checkpoint(_work_dir(training))
+        shutil.rmtree(_work_dir(training), ignore_errors=True)
+    return [outcomes[cell.index] for cell in cells]
+
+
+def _work_dir(cells: list[_Cell]) -> Path:
     digest = hashlib.sha256(" ".join(cell.key for cell in cells).encode()).hexdigest()[:16]
-    work_dir = Path(cells[0].cfg.work_dir) / f"{GROUP_DIR}{digest}"
-    log(f"training {len(cells)} cells together ({len(members)} companies, trainer.stack) in {work_dir}")
-    group = fit_stacked(cells[0].cfg, members, cells[0].device, work_dir, log)
+    return Path(cells[0].cfg.work_dir) / f"{GROUP_DIR}{digest}"
+
+
+def _fit_group(cells: list[_Cell], members: list, log):
+    log(f"training {len(cells)} cells together ({len(members)} companies, trainer.stack) in {_work_dir(cells)}")
+    group = fit_stacked(cells[0].cfg, members, cells[0].device, _work_dir(cells), log)
     if group.resumed_from_epoch is not None:
         log(f"stacked group resumed from its checkpoint after epoch {group.resumed_from_epoch}")
-    fits, outcomes = iter(group.results), []
-    for cell in cells:
-        tracking = tracking_for(cell.cfg)
-        outcome = cell.store([next(fits) for _ in cell.members], len(cells), log, tracking)
-        if outcome.record is not None:
-            tracking.finish(CellRecord.from_json(outcome.record), outcome.path)
-        outcomes.append(outcome)
-    # Only now: a group killed before every record landed trains again from its checkpoint.
-    clear_checkpoint(work_dir)
-    shutil.rmtree(work_dir, ignore_errors=True)
-    return outcomes
+    return group
