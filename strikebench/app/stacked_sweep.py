@@ -17,7 +17,8 @@ log = logging.getLogger("strikebench.cell")
 def asks_for_stacking(master_config, batch) -> bool:
     """Whether any job of ``batch`` may stack (a cheap look at the overrides, before composing)."""
     stack = master_config.get("trainer", {}).get("stack", 1)
-    return (isinstance(stack, int) and stack > 1) or any(o.startswith("trainer.stack=") for job in batch for o in job)
+    return (isinstance(stack, int) and stack > 1) or any(o.lstrip("+").startswith("trainer.stack=")
+                                                             for job in batch for o in job)
 
 
 def train_batch(master_config, batch, config_loader) -> None:
