@@ -5,13 +5,11 @@ job then reports its cell's outcome (app/hydra_app.py) as it reports a cell it t
 line, job folder and progress, or its failure for ``strikebench status``."""
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from strikebench.app.cell import CellOutcome
 
 _OUTCOMES: dict[str, CellOutcome | Exception] = {}  # cell key -> what its group did, until its job asks
-log = logging.getLogger("strikebench.cell")
 
 
 def asks_for_stacking(master_config, batch) -> bool:
@@ -37,13 +35,18 @@ def train_batch(master_config, batch, config_loader) -> None:
         if len(group) == 1:
             continue
         try:
-            outcomes = run_group(group, lambda m: log.info(f"  {m}"), lambda cfg: tracking_of(cfg, sweep=sweep))
+            outcomes = run_group(group, _say, lambda cfg: tracking_of(cfg, sweep=sweep))
         except Exception as exc:  # noqa: BLE001 - each job of the group fails with it, and records it
             for cfg in group:
                 _OUTCOMES[cell_key(resolved_config(cfg))] = exc
             continue
         for outcome in outcomes:
             _OUTCOMES[outcome.key] = outcome
+
+
+def _say(message: str) -> None:
+    """A group's lines: on the console (Hydra sets up its job logs only when a job runs)."""
+    print(f"  {message}", flush=True)
 
 
 def _cell_config(config):
