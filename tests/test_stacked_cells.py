@@ -213,3 +213,32 @@ def test_cells_of_a_group_that_draw_the_same_participants_train_once(cells_of):
     assert [incumbent(o)["training"]["stacked_with"] for o in outcomes] == [2, 2, 2]  # two cells trained
     assert [o.record.get("same_draw_as") for o in outcomes] == [None, outcomes[0].key, None]
     assert ndcg(outcomes[1]) == ndcg(outcomes[0]) and outcomes[1].key != outcomes[0].key
+
+
+class Tracker:
+    """Records what a cell's tracker is told (as strikebench.tracking.NoTracking is)."""
+
+    def __init__(self, seen):
+        self.seen = seen
+
+    def start(self, header):
+        self.seen.append(("start", header.cell_key))
+
+    def lightning_loggers(self, company):
+        return []
+
+    def record_entry(self):
+        return {"tracker": "test"}
+
+    def finish(self, record, cell_path):
+        self.seen.append(("finish", record.cell_key))
+
+    def abort(self):
+        self.seen.append(("abort", None))
+
+
+def test_each_stacked_cell_has_its_own_tracker_run(cells_of):
+    seen = []
+    outcomes = run_group(cells_of("trainer.stack=3"), log=lambda m: None, tracking_for=lambda cfg: Tracker(seen))
+    assert seen == [(step, o.key) for o in outcomes for step in ("start", "finish")]
+    assert all(o.record["tracking"] == {"tracker": "test"} for o in outcomes)  # in each record
