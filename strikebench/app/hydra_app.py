@@ -63,7 +63,8 @@ def app(cfg: DictConfig) -> None:
     try:
         # a cell of a stacked group (trainer.stack) was trained with its group before this job
         stacked = outcome_of(key)
-        outcome = stacked or run_cell(cfg, log=lambda m: log.info(f"  {m}"), tracking=tracking_of(cfg, sweep=_sweep_name()))
+        outcome = stacked or run_cell(cfg, log=lambda m: log.info(f"  {m}"),
+                                      tracking=tracking_of(cfg, sweep=_sweep_name()))
     except StrikebenchError as exc:
         if is_rank_zero():
             record_failure(cfg.results_dir, key, description, exc)
