@@ -242,3 +242,30 @@ def test_each_stacked_cell_has_its_own_tracker_run(cells_of):
     outcomes = run_group(cells_of("trainer.stack=3"), log=lambda m: None, tracking_for=lambda cfg: Tracker(seen))
     assert seen == [(step, o.key) for o in outcomes for step in ("start", "finish")]
     assert all(o.record["tracking"] == {"tracker": "test"} for o in outcomes)  # in each record
+
+
+def test_a_failed_group_fails_each_job_of_its_cells_once(cells_of, monkeypatch):
+    from types import SimpleNamespace
+
+    from omegaconf import OmegaConf
+
+    from strikebench.app import stacked_sweep
+
+    cfgs = cells_of("trainer.stack=2", cells=[(0.0, 0), (0.3, 1)])
+    jobs = {("job", str(i)): cfg for i, cfg in enumerate(cfgs)}
+    loader = SimpleNamespace(load_sweep_config=lambda master, overrides: jobs[tuple(overrides)])
+    master = OmegaConf.create({"trainer": {"stack": 1}, "hydra": {"sweep": {"dir": "sweeps/s1"}}})
+
+    def failing_group(group, log, tracking_for):
+        raise StrikebenchError("out of memory, say")
+
+    monkeypatch.setattr(stacked_cells, "run_group", failing_group)
+    stacked_sweep.train_batch(master, [list(job) for job in jobs], loader)
+    assert not stacked_sweep._OUTCOMES  # trainer.stack=1 in the master and no job asks for it: nothing ran
+    stacked_sweep.train_batch(master, [[*job, "trainer.stack=2"] for job in jobs],
+                              SimpleNamespace(load_sweep_config=lambda master, overrides: jobs[tuple(overrides[:2])]))
+    for cfg in cfgs:
+        key = cell_key(resolved_config(cfg))
+        with pytest.raises(StrikebenchError, match="out of memory"):  # the job records it as its failure
+            stacked_sweep.outcome_of(key)
+        assert stacked_sweep.outcome_of(key) is None  # once

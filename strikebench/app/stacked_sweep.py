@@ -54,7 +54,7 @@ def _cell_config(config):
     from omegaconf import open_dict
 
     with open_dict(config):
-        del config["hydra"]
+        config.pop("hydra", None)
     return config
 
 
