@@ -87,6 +87,9 @@ def check_trainer(trainer_cfg, model_cfg) -> None:
     _check_data_path(trainer_cfg, model_cfg)
     _check_strategy(trainer_cfg)
     _check_precision(trainer_cfg)
+    from strikebench.training.stacked.config import check as check_stack  # not at import: stacked needs this module
+
+    check_stack(trainer_cfg)
 
 
 def _check_precision(trainer_cfg) -> None:
