@@ -1,4 +1,6 @@
 """Errors that strikebench reports to the user as one clear line, never as a traceback."""
+import sys
+from typing import Callable
 
 
 class StrikebenchError(Exception):
@@ -22,3 +24,17 @@ class DataError(StrikebenchError):
 
 class WriteError(StrikebenchError):
     """A file cannot be written (read-only, no permission, disk full); the message names the path."""
+
+
+def exit_status(prog: str, command: Callable[[], int | None], interrupted: str = "interrupted") -> int:
+    """Run ``command`` as the command ``prog``: a StrikebenchError is one line and status 2,
+    Ctrl-C one line and status 130."""
+    try:
+        return command() or 0
+    except StrikebenchError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{prog}: {interrupted}", file=sys.stderr)
+        return 130
+

@@ -146,3 +146,16 @@ def test_concurrent_publishers_leave_exactly_one_copy(tmp_path):
     winner = won.index(True)
     assert (tmp_path / "entry" / "value.txt").read_text() == str(winner)
     assert os.listdir(tmp_path) == ["entry"]
+
+
+def test_a_checkpoint_on_a_full_disk_is_one_line_naming_the_path(tmp_path):
+    from strikebench.errors import WriteError
+    from strikebench.results.atomic import checkpoint_write_error
+
+    torch_says = RuntimeError("[enforce fail at inline_container.cc:603] . PytorchStreamWriter failed writing file "
+                              "data/0: file write failed")
+    err = checkpoint_write_error(torch_says, tmp_path, free_bytes=0)
+    assert isinstance(err, WriteError)
+    assert str(err) == f"cannot write a checkpoint to {tmp_path}: No space left on device"
+    assert checkpoint_write_error(torch_says, tmp_path, free_bytes=10 * 2**30) is None  # room left: not the disk
+    assert checkpoint_write_error(RuntimeError("shape mismatch"), tmp_path, free_bytes=0) is None

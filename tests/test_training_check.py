@@ -1,7 +1,10 @@
 """Each training rule is stated once: config validation and the training code give the same answer."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from strikebench.errors import ConfigError
 from strikebench.training.check import check_split_for, check_trainer
@@ -50,6 +53,20 @@ def test_models_without_a_gradient_step_are_recboles_traditional_ones(name, grad
 
     assert has_gradient_step(name) == gradient
     assert model_kind(name) == (TRAINED if gradient else DETERMINISTIC)  # verify asks the same rule
+
+
+def test_the_shipped_model_kinds_are_recboles():
+    """training.models.SHIPPED_KINDS (read without importing RecBole) agrees with RecBole's classes,
+    and covers every model conf/model ships."""
+    from strikebench import compat
+    from strikebench.config.paths import CONF_DIR
+    from strikebench.training.models import SHIPPED_KINDS
+
+    shipped = {yaml.safe_load(p.read_text())["name"] for p in Path(CONF_DIR, "model").glob("*.yaml")}
+    assert shipped <= set(SHIPPED_KINDS)
+    for name, (model_type, input_type) in SHIPPED_KINDS.items():
+        cls = compat.model_class(name)
+        assert (cls.type.name, getattr(getattr(cls, "input_type", None), "name", None)) == (model_type, input_type), name
 
 
 # Every shipped model under trainer.data_path=auto (the default): the fast path where it

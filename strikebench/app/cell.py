@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from strikebench.app.cell_lock import CellLock, lock_mode
+from strikebench.app.cell_lock import CellLock, lock_mode, take_lock
+from strikebench.app import same_draw
 from strikebench.app.expansion import resolved_config
 from strikebench.app.lightning_parts import callbacks_of
 from strikebench.app.validate import validate
@@ -24,7 +25,7 @@ from strikebench.evaluation.evaluator import EvalContext, evaluate
 from strikebench.evaluation.validation import validation_metric
 from strikebench.levers.build import apply_strike_config
 from strikebench.results import store
-from strikebench.results.atomic import write_error
+from strikebench.results.atomic import checkpoint_write_error, write_error
 from strikebench.results.assemble import (LEVER_ROWS, build_record, lever_rows_table, record_header,
                                           trained_company)
 from strikebench.results.keys import cell_key
@@ -78,6 +79,9 @@ def run_cell(cfg, log=print, tracking=None) -> CellOutcome:
             return stored_outcome(cfg, key, log) or tracked(cfg, key, config, lock, log, tracking or NoTracking())
         except OSError as exc:  # a disk that filled up or became read-only: one line naming the path
             raise write_error(exc, exc.filename or cfg.work_dir, "a file of the cell") or exc from None
+        except RuntimeError as exc:  # torch.save's way of saying the disk is full
+            free = shutil.disk_usage(cfg.work_dir).free if Path(cfg.work_dir).exists() else 2**30
+            raise checkpoint_write_error(exc, cfg.work_dir, free) or exc from None
 
 
 def tracked(cfg, key: str, config: dict, lock: CellLock, log, tracking) -> CellOutcome:
@@ -97,8 +101,13 @@ def train_and_store(cfg, key: str, config: dict, lock: CellLock, log, tracking) 
     started, timings = time.perf_counter(), {}
     data, split, state, device = preflight(cfg, timings)
     holdout = holdout_of(cfg, data, split, state)
+    draw = same_draw.draw_key(config, state)
     if distributed.is_rank_zero():  # the run exists while the companies train
         tracking.start(record_header(key, config, data, state))
+    twin = None if distributed.is_data_parallel(cfg.trainer) else same_draw.copy_of_twin(cfg.results_dir, draw, key, config)
+    if twin:  # a cell at another p drew the same participants: its result is this cell's (app/same_draw.py)
+        log(f"same participants and data as the stored cell {twin[0]['same_draw_as']}: its result, not trained again")
+        return store_record(cfg, key, *twin, log)
     work_dir = lock.path.parent
     companies, per_user_tables = {}, []
     for name, view in state.companies.items():
@@ -120,8 +129,10 @@ def train_and_store(cfg, key: str, config: dict, lock: CellLock, log, tracking) 
     for name in state.companies:
         shutil.rmtree(work_dir / name, ignore_errors=True)
     timings["total"] = time.perf_counter() - started
-    return write_record(cfg, key, config, data, state, companies, per_user_tables, timings, log,
-                        tracking.record_entry())
+    outcome = write_record(cfg, key, config, data, state, companies, per_user_tables, timings, log,
+                           tracking.record_entry())
+    same_draw.remember(cfg.results_dir, draw, outcome.key)
+    return outcome
 
 
 def reuses_stored(cfg, key: str) -> bool:
@@ -139,16 +150,6 @@ def stored_outcome(cfg, key: str, log) -> CellOutcome | None:
         return None
     log(f"cell {key} already done, skipped (resume=true; force=true reruns it)")
     return CellOutcome(key, path, record, ran=False)
-
-
-def take_lock(lock: CellLock, mode: str, key: str, log) -> bool:
-    """Whether this job now owns the cell; with ``lock=wait`` it waits for the job that does."""
-    if lock.acquire(wait=False):
-        return True
-    if mode == "skip":
-        return False
-    log(f"cell {key} is running elsewhere ({lock.owner()}): waiting for it (lock=wait)")
-    return lock.acquire(wait=True)
 
 
 def device_of(cfg) -> str:
@@ -278,7 +279,11 @@ def write_record(cfg, key, config, data, state, companies, per_user_tables, timi
     record = build_record(key, config, data, state, companies, timings, lever_rows).to_json()
     if tracking:
         record["tracking"] = tracking
-    tables = {LEVER_ROWS: lever_rows} if len(lever_rows) else None
+    return store_record(cfg, key, record, table, {LEVER_ROWS: lever_rows} if len(lever_rows) else None, log)
+
+
+def store_record(cfg, key: str, record: dict, table, tables: dict | None, log) -> CellOutcome:
+    """Store the cell in one atomic step, never over another job's record."""
     for _ in range(2):  # a second time only if the record found in place was damaged (now set aside)
         try:
             path, stored = store.write_cell(Path(cfg.results_dir), key, record, table, force=bool(cfg.force),

@@ -120,3 +120,13 @@ def is_held(work_dir) -> bool:
         return True
     finally:
         os.close(fd)
+
+
+def take_lock(lock: CellLock, mode: str, key: str, log) -> bool:
+    """Whether this job now owns the cell; with ``lock=wait`` it waits for the job that does."""
+    if lock.acquire(wait=False):
+        return True
+    if mode == "skip":
+        return False
+    log(f"cell {key} is running elsewhere ({lock.owner()}): waiting for it (lock=wait)")
+    return lock.acquire(wait=True)

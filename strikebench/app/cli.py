@@ -14,7 +14,7 @@ import importlib
 import sys
 
 from strikebench.app import usage
-from strikebench.errors import StrikebenchError
+from strikebench.errors import StrikebenchError, exit_status
 
 QUICKSTART = ["-m", "experiment=quickstart"]
 # submitit's preemption and time-out signal. USR1 (its default is USR2) so that `scancel
@@ -33,14 +33,7 @@ class UsageError(StrikebenchError):
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        return _dispatch(argv or list(QUICKSTART))
-    except StrikebenchError as exc:
-        print(f"strikebench: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("strikebench: interrupted", file=sys.stderr)
-        return 130
+    return exit_status("strikebench", lambda: _dispatch(argv or list(QUICKSTART)))
 
 
 def _dispatch(argv: list[str]) -> int:

@@ -49,6 +49,7 @@ def app(cfg: DictConfig) -> None:
     # the stages (torch, Lightning, RecBole) only when a cell runs: --help and -sc start at once
     from strikebench.app.cell import run_cell
     from strikebench.app.lightning_parts import tracking_of
+    from strikebench.app.stacked_sweep import outcome_of
     from strikebench.training.distributed import is_rank_zero
 
     started = time.perf_counter()
@@ -60,7 +61,10 @@ def app(cfg: DictConfig) -> None:
     description = " ".join(HydraConfig.get().overrides.task)
     cfg.trainer.progress_bar = progress.progress_mode(cfg)  # auto -> on a terminal only (not in the key)
     try:
-        outcome = run_cell(cfg, log=lambda m: log.info(f"  {m}"), tracking=tracking_of(cfg, sweep=_sweep_name()))
+        # a cell of a stacked group (trainer.stack) was trained with its group before this job
+        stacked = outcome_of(key)
+        outcome = stacked or run_cell(cfg, log=lambda m: log.info(f"  {m}"),
+                                      tracking=tracking_of(cfg, sweep=_sweep_name()))
     except StrikebenchError as exc:
         if is_rank_zero():
             record_failure(cfg.results_dir, key, description, exc)
@@ -82,7 +86,8 @@ def app(cfg: DictConfig) -> None:
     (output_dir / CELL_MARKER).write_text(json.dumps({"key": outcome.key, "path": str(outcome.path)}))
     record = CellRecord.from_json(outcome.record)
     status = "done" if outcome.ran else "reused"
-    seconds = time.perf_counter() - started
+    # a stacked cell's own time: its share of its group's training, its data and evaluation
+    seconds = outcome.record["timings"]["total"] if stacked and outcome.ran else time.perf_counter() - started
     log.info(f"[{status}] {_describe(cfg)}: {headline(record, f'ndcg@{cfg.eval.ks[0]}')} "
              f"({seconds:.1f}s) -> {outcome.path}")
     if _sweep_name() is not None:

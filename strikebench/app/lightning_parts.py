@@ -32,7 +32,8 @@ def check_lightning_parts(cfg) -> None:
     """Build the callbacks and the tracker once, before any data is loaded: a ``_target_`` that
     cannot be imported or built stops the cell with its field named."""
     callbacks = callbacks_of(cfg)
-    if isinstance(tracking_of(cfg), NoTracking):
+    tracking = tracking_of(cfg)
+    if callbacks and isinstance(tracking, NoTracking):  # (no callbacks: Lightning stays unimported)
         from lightning.pytorch.callbacks import DeviceStatsMonitor, LearningRateMonitor
 
         for name, callback in zip(cfg.get("callbacks") or {}, callbacks):

@@ -18,7 +18,9 @@ from pathlib import Path
 from strikebench.app import estimate
 from strikebench.app.cell_lock import is_held
 from strikebench.app.expansion import Composer
+from strikebench.app.group_command import group_line
 from strikebench.app.progress import duration
+from strikebench.app.stack_groups import groups_of
 from strikebench.app.sweep import compose_cell, expand
 from strikebench.errors import StrikebenchError
 from strikebench.results import corrupt, failures, store
@@ -104,7 +106,8 @@ def plan_main(argv: list[str]) -> int:
                         help="as for a run; plan always expands the sweep, with or without it")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="the sweep's Hydra overrides")
     parser.add_argument("--write-cells", type=Path, metavar="FILE",
-                        help="write the missing cells' overrides, one line each (for slurm/array.sbatch)")
+                        help="write the missing cells' overrides, one line each, or one line per group of "
+                             "cells that train together with trainer.stack=K (for slurm/array.sbatch)")
     args = parser.parse_args(argv)
     cells = plan_cells(args.overrides)
     print_plan(cells)
@@ -138,12 +141,14 @@ def print_plan(cells: list[PlannedCell]) -> None:
 
 
 def _write_cells(cells: list[PlannedCell], path: Path) -> None:
-    lines = [" ".join(c.overrides) for c in cells if not c.done]
+    """One line per missing cell, or per group of cells that train together (``trainer.stack``)."""
+    missing = [c for c in cells if not c.done]
+    lines = [group_line([c.overrides for c in group]) for group in groups_of(missing, lambda c: c.config)]
     if any(" " in o for c in cells for o in c.overrides):
         raise StrikebenchError("--write-cells: an override holds a space; slurm/array.sbatch splits lines on spaces")
     path.write_text("".join(f"{line}\n" for line in lines))
     if lines:
-        print(f"wrote {len(lines)} missing cells to {path} "
+        print(f"wrote {len(missing)} missing cells in {len(lines)} lines to {path} "
               f"(sbatch --array=0-{len(lines) - 1} --export=ALL,CELLS={path} slurm/array.sbatch)")
     else:
         print(f"every cell is done: {path} is empty, nothing to submit")

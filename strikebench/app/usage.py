@@ -15,6 +15,8 @@ COMMANDS = {
     "run": ("strikebench.app.cli", "run_main",
             "run one cell, or a sweep with -m (KEY=VALUE overrides; the default command)"),
     "plan": ("strikebench.app.plan", "plan_main", "a sweep's cells: done, missing, and the time left"),
+    "group": ("strikebench.app.group_command", "main",
+              "train several cells (overrides separated by --) K at a time with trainer.stack=K; a Slurm array line"),
     "status": ("strikebench.app.plan", "status_main", "cells done, failed and missing in a results directory"),
     "summary": ("strikebench.reporting.sweep_summary", "main", "table and plot of every record in a results directory"),
     "report": ("strikebench.reporting.report", "main", "Markdown and HTML report of a results directory"),

@@ -37,7 +37,7 @@ from strikebench.datasets.registry import (
     load_config,
     locate,
 )
-from strikebench.errors import DataError, StrikebenchError
+from strikebench.errors import DataError, StrikebenchError, exit_status
 from strikebench.results.atomic import new_temporary_dir, publish_directory
 
 CHECKSUM_FILE = ".strikebench-checksum.json"
@@ -251,18 +251,14 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # argparse has printed usage and the problem
         return 0 if exc.code in (0, None) else 2
     data_root = Path(args.data_root).expanduser() if args.data_root else default_data_root()
-    try:
+
+    def command() -> None:
         if args.command == "list":
             _list(data_root)
         else:
             print(fetch(args.name, data_root, progress=not args.no_progress, force=args.force))
-    except StrikebenchError as exc:
-        print(f"strikebench data: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("strikebench data: interrupted; nothing was left half-written", file=sys.stderr)
-        return 130
-    return 0
+
+    return exit_status("strikebench data", command, interrupted="interrupted; nothing was left half-written")
 
 
 if __name__ == "__main__":

@@ -149,3 +149,13 @@ def write_error(exc: OSError, path, what: str) -> WriteError | None:
     if getattr(exc, "errno", None) not in DISK_ERRNOS:
         return None
     return WriteError(f"cannot write {what} to {path}: {exc.strerror or exc}")
+
+
+def checkpoint_write_error(exc: RuntimeError, path, free_bytes: int) -> WriteError | None:
+    """torch.save on a full disk raises RuntimeError ("PytorchStreamWriter failed writing file
+    ..."), not OSError: the same one line when that is the message and ``path``'s disk has less
+    than a megabyte free; None otherwise (a bug to show whole)."""
+    if "PytorchStreamWriter failed" not in str(exc) or free_bytes >= 2**20:
+        return None
+    return WriteError(f"cannot write a checkpoint to {path}: No space left on device")
+

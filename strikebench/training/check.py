@@ -7,11 +7,10 @@ import json
 from collections.abc import Sequence
 from functools import lru_cache
 
-from strikebench import compat
 from strikebench.errors import ConfigError
 from strikebench.training.distributed import STRATEGIES, strategy_of
 from strikebench.config.plain import to_plain
-from strikebench.training.models import has_gradient_step, is_sequential, model_class
+from strikebench.training.models import has_gradient_step, is_sequential, model_kind
 
 SUPPORTED_MODEL_TYPES = ("GENERAL", "TRADITIONAL", "SEQUENTIAL")
 DATA_PATHS = ("auto", "recbole", "fast")
@@ -23,7 +22,7 @@ def check_model(model_cfg, split_cfg, shipped_models: Sequence[str]) -> None:
     name = model_cfg.get("name")
     allowed = ", ".join(shipped_models)
     try:
-        kind = compat.model_type(str(name))
+        kind = model_kind(str(name))[0]
     except ValueError:
         raise ConfigError("model.name", f"unknown model {name!r}",
                           f"a config in conf/model ({allowed}), or the dotted path of a RecBole-style class") from None
@@ -57,7 +56,7 @@ def resolved_data_path(trainer_cfg, model_cfg) -> str:
     """The loader that trains the model: ``recbole`` or ``fast``.
 
     ``auto`` (the default) is ``fast`` where the fast path reproduces RecBole's batches and
-    negatives (``fast.loader.refusal``: general models, uniform or no negative sampling, no
+    negatives (``fast_coverage.refusal``: general models, uniform or no negative sampling, no
     features) for a model trained by gradient steps on one device; ``recbole`` otherwise.
     Models without gradient steps (Pop, ItemKNN, EASE) fit in one pass, where the loader changes
     neither the time nor the result, so they keep RecBole's loader and their cell keys.
@@ -78,11 +77,9 @@ def fast_refusal(model_cfg) -> str | None:
 
 @lru_cache(maxsize=None)  # a sweep asks once per model and sampling, not once per cell
 def _fast_refusal(name: str, neg_sampling_json: str) -> str | None:
-    from strikebench.training.fast.loader import refusal
+    from strikebench.training.fast_coverage import refusal
 
-    model = model_class(name)
-    neg_args = _train_neg_sample_args(json.loads(neg_sampling_json))
-    return refusal(getattr(model, "type", None), getattr(model, "input_type", None), neg_args)
+    return refusal(*model_kind(name), _train_neg_sample_args(json.loads(neg_sampling_json)))
 
 
 def check_trainer(trainer_cfg, model_cfg) -> None:
@@ -90,17 +87,22 @@ def check_trainer(trainer_cfg, model_cfg) -> None:
     _check_data_path(trainer_cfg, model_cfg)
     _check_strategy(trainer_cfg)
     _check_precision(trainer_cfg)
+    from strikebench.training.stacked.config import check as check_stack  # not at import: stacked needs this module
+
+    check_stack(trainer_cfg)
 
 
 def _check_precision(trainer_cfg) -> None:
     """``trainer.precision``: null (Lightning's 32-true) or a value Lightning's Trainer accepts."""
+    value = trainer_cfg.get("precision")
+    if value is None:  # Lightning's default: no need to import Lightning to ask it
+        return
     from typing import get_args
 
     from lightning.fabric.plugins.precision import precision as lightning_precision
 
-    value = trainer_cfg.get("precision")
     allowed = [*get_args(lightning_precision._PRECISION_INPUT_STR), *get_args(lightning_precision._PRECISION_INPUT_STR_ALIAS)]
-    if value is not None and str(value) not in allowed:
+    if str(value) not in allowed:
         raise ConfigError("trainer.precision", f"unknown precision {value!r}", f"null, {', '.join(allowed)}")
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 
-import torch.distributed as dist
 
 # Where each launcher puts the ranks, in the order Lightning reads them: torchrun, Lightning's
 # own launcher, srun.
@@ -26,6 +25,8 @@ def _first(variables) -> int:
 
 
 def global_rank() -> int:
+    import torch.distributed as dist  # here: the pre-sweep check and `plan` read strategies without torch
+
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank()
     return _first(GLOBAL_RANK_VARIABLES)

@@ -1,4 +1,6 @@
-"""Fit one company's model with Lightning: early stopping on its own validation data."""
+"""Fit one company's model with Lightning: early stopping on its own validation data. Models
+without a gradient step (Pop, ItemKNN, EASE) make their one pass without Lightning, which then
+is never imported (its import is most of a Pop cell's time)."""
 from __future__ import annotations
 
 import shutil
@@ -7,18 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import lightning as L
 import numpy as np
+import torch
 
 from strikebench import compat
 from strikebench.data.interactions import InteractionData
 from strikebench.data.split import FixedSplit
 from strikebench.training import distributed
 from strikebench.training.check import check_split_for
-from strikebench.training.lightning_fit import checkpoint_dir, monitor_name, restore_best, run_lightning
 from strikebench.training.loaders import company_train_loader
 from strikebench.training.models import build_model, has_gradient_step, is_sequential
-from strikebench.training.module import RecBoleModule
 from strikebench.training.recbole_config import recbole_config
 from strikebench.training.recipes import PhasedLoader, training_phases
 from strikebench.training.scoring import ScoreFn, company_score_function
@@ -67,11 +67,18 @@ def fit_company(cfg, data: InteractionData, split: FixedSplit, train_rows: np.nd
     valid_score_fn = company_score_function(model, config, data, train_rows, sequential, device)
     score_fn = company_score_function(model, config, data, np.concatenate([train_rows, valid_rows]), sequential,
                                       device) if sequential else valid_score_fn
+    if not trainable:
+        result = FitResult(model, score_fn, one_pass(model, loader), None, None, 0.0, None, 1, data_path)
+        result.seconds = time.perf_counter() - started
+        return result
+    from strikebench.training.lightning_fit import checkpoint_dir, monitor_name, restore_best, run_lightning
+    from strikebench.training.module import RecBoleModule
+
     module = RecBoleModule(model, valid_score_fn, validate, float(cfg.model.learning_rate),
                            float(cfg.model.get("weight_decay") or 0.0), trainable, monitor_name(cfg.trainer),
                            phases)
     trainer, checkpoint, resumed_from = run_lightning(module, loader, cfg.trainer, work_dir,
-                                                      validates=trainable and len(valid_rows) > 0,
+                                                      validates=len(valid_rows) > 0,
                                                       data_parallel=data_parallel, loggers=loggers,
                                                       callbacks=callbacks, generators=generators)
 
@@ -87,6 +94,21 @@ def fit_company(cfg, data: InteractionData, split: FixedSplit, train_rows: np.nd
     return result
 
 
+def one_pass(model, loader) -> int:
+    """The one epoch RecBole's trainer gives a model without a gradient step: ``calculate_loss``
+    on every batch (Pop counts interactions there), in train mode as Lightning's epoch was.
+    Returns the epochs run (1)."""
+    model.train()
+    # Lightning's epoch opened a one-batch DataLoader, which draws its base seed from torch's
+    # generator: the same draw keeps the generator, and Random's scores, as they were.
+    torch.empty((), dtype=torch.int64).random_()
+    with torch.no_grad():
+        for batch in loader:
+            model.calculate_loss(batch)
+    model.eval()
+    return 1
+
+
 def _seeded_config(cfg, dataset_name: str, device: str):
     """RecBole's Config of the cell, with RecBole's and Lightning's seeds set from ``cfg.seed``."""
     compat.apply()
@@ -94,7 +116,10 @@ def _seeded_config(cfg, dataset_name: str, device: str):
 
     config = recbole_config(cfg, dataset_name, device)
     init_seed(int(cfg.seed), True)
-    L.seed_everything(int(cfg.seed), verbose=False)
+    if has_gradient_step(cfg.model.name):  # the same seeds again, and Lightning's record of them
+        import lightning as L
+
+        L.seed_everything(int(cfg.seed), verbose=False)
     return config
 
 

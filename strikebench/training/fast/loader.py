@@ -117,30 +117,13 @@ class FastTrainLoader:
 
 def unsupported_reason(config) -> str | None:
     """Why the fast path cannot train this RecBole config, or None when it can."""
-    return refusal(config["MODEL_TYPE"], config["MODEL_INPUT_TYPE"], config["train_neg_sample_args"])
+    from strikebench.training.fast_coverage import refusal
+
+    return refusal(_name(config["MODEL_TYPE"]), _name(config["MODEL_INPUT_TYPE"]), config["train_neg_sample_args"])
 
 
-def refusal(model_type, input_type, neg_args: dict | None) -> str | None:
-    """Why the fast path cannot train a model of RecBole's ``model_type`` and ``input_type`` with
-    the negative sampling ``neg_args`` (RecBole's ``train_neg_sample_args``), or None when it can.
-
-    The one statement of what the fast path covers: config validation asks it before anything
-    is loaded, and the training loader again when it is built.
-    """
-    from recbole.utils import InputType, ModelType
-
-    if model_type not in (ModelType.GENERAL, ModelType.TRADITIONAL):
-        return f"model type {model_type.name} (only general and traditional models; sequential, context and " \
-               f"knowledge models read fields the fast batches do not carry)"
-    args = neg_args or {}
-    distribution = args.get("distribution", "none")
-    if distribution not in ("none", "uniform"):
-        return f"train_neg_sample_args.distribution={distribution!r} (only uniform)"
-    if distribution == "uniform" and args.get("dynamic", False):
-        return "dynamic negative sampling (it scores candidates with the model)"
-    if distribution == "uniform" and input_type not in (InputType.PAIRWISE, InputType.POINTWISE):
-        return f"input type {input_type} with negative sampling"
-    return None
+def _name(enum) -> str | None:
+    return getattr(enum, "name", None)
 
 
 def batch_mode(config) -> tuple[str, int]:
