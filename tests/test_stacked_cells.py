@@ -183,6 +183,7 @@ def stacked_records(results) -> dict[float, int]:
             for r in store.iter_records(results)}
 
 
+@pytest.mark.slow  # strikebench subprocesses: a sweep and an array line
 def test_a_sweep_and_a_slurm_array_line_train_their_cells_stacked(tmp_path):
     sweep = ["model=bpr", *SMALL, f"data_root={tmp_path / 'data'}", "strike.participation=0,0.3,0.5"]
     strikebench("-m", *sweep, "trainer.stack=2", f"results_dir={tmp_path / 'swept'}", cwd=tmp_path)
