@@ -1,4 +1,4 @@
-"""Seed noise of test NDCG@10 per model on each data path: the band of tests/test_fast_path.py.
+"""Seed noise of test NDCG@10 per model on each data path: the band of tests/training/test_fast_path.py.
 
     python -m benchmarks.seed_noise --seeds 0 1 2 3 --out noise.jsonl
 

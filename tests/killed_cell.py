@@ -1,5 +1,5 @@
 """A strikebench cell whose process dies in the middle of an epoch, as one killed by the machine
-(out of memory, a node lost, SIGKILL) does: no exception, no clean-up (tests/test_resume.py).
+(out of memory, a node lost, SIGKILL) does: no exception, no clean-up (tests/training/test_resume.py).
 
     python tests/killed_cell.py EPOCH KEY=VALUE ...
 

@@ -1,4 +1,4 @@
-"""A strikebench cell that pauses after its second epoch until a file appears (tests/test_cell_lock.py).
+"""A strikebench cell that pauses after its second epoch until a file appears (tests/app/test_cell_lock.py).
 
     python tests/paused_cell.py PAUSED GO KEY=VALUE ...
 

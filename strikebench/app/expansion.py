@@ -16,7 +16,7 @@ overrides touch the same key goes wholly through Hydra's code, in its order. The
   combination, sharing everything else with the other cells;
 - :meth:`Composer.config` sets them on a copy (or, ``shared=True``, on one object per combination).
 
-``tests/test_sweep_expansion.py`` checks both against Hydra's ``compose`` on a sample of cells.
+``tests/app/test_sweep_expansion.py`` checks both against Hydra's ``compose`` on a sample of cells.
 """
 from __future__ import annotations
 

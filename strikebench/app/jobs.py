@@ -8,7 +8,7 @@ about 0.1 s of CPU a cell each time. strikebench's sweeper (hydra_plugins/strike
 - :class:`SweepJobs` is the config loader the in-process launcher composes each job with: Hydra
   composes each combination of config groups once (strikebench.app.expansion.Composer), each job
   sets its own values on a copy, and gets the override lists Hydra would record for it.
-  ``tests/test_sweep_expansion.py`` checks each job's config against Hydra's.
+  ``tests/app/test_sweep_expansion.py`` checks each job's config against Hydra's.
 """
 from __future__ import annotations
 

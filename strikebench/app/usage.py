@@ -96,7 +96,7 @@ def unknown_command(word: str) -> str:
 # The config groups a user picks from, for ``strikebench run --help``. Hydra's own list would also
 # show the internal ones: model/per_trainer/<trainer> (read through each model's defaults),
 # analysis (read by report and leaderboard) and hydra/sweeper (strikebench's, set in config.yaml).
-# tests/test_front_door.py keeps the two lists complete.
+# tests/app/test_front_door.py keeps the two lists complete.
 USER_GROUPS = ("dataset", "model", "strike", "strike/selector", "strike/lever", "split", "trainer", "logger", "callbacks",
                "experiment", "hydra/launcher")
 INTERNAL_GROUPS = ("analysis", "model/per_trainer", "hydra/sweeper", "hydra/job_logging")

@@ -102,7 +102,7 @@ RecBole's quick start, where ray imports (recbole.quick_start imports ray, which
   python -c "from recbole.quick_start import run_recbole; run_recbole(model='{model}', dataset='{name}', config_file_list=['{folder}/{name}.yaml'])"
 
 Exported with --test company, the printed metrics are the cell's company-view metrics for this
-company (tests/test_export_roundtrip.py checks EASE and Pop). With --test holdout, plain RecBole
+company (tests/app/test_export_roundtrip.py checks EASE and Pop). With --test holdout, plain RecBole
 has no popularity fallback for test users the company holds no data for, so numbers differ.
 Pop: RecBole 1.2.1 counts an item at most once per training batch, strikebench counts exactly;
 run_recbole.py counts exactly when strikebench is installed.

@@ -11,7 +11,7 @@ TRAINER_DEFAULTS_BEFORE_OPTIONS = {("data_path", "recbole"), ("strategy", "auto"
 # Top-level sections added later that leave the key as it was while empty (no extra callbacks).
 OPTIONAL_TOP = ("callbacks",)
 OPTIONAL_EVAL = ("sampled_negatives", "rating_metrics")
-# stack: a stacked cell trains the same model on the same data as alone (tests/test_stacked.py).
+# stack: a stacked cell trains the same model on the same data as alone (tests/training/test_stacked.py).
 EXCLUDED_TRAINER = ("accelerator", "devices", "progress_bar", "keep_checkpoints", "eval_batch_size", "stack")
 
 

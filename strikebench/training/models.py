@@ -4,7 +4,7 @@ from __future__ import annotations
 from strikebench import compat
 
 # RecBole's (ModelType, InputType) names of the models conf/model ships: the pre-sweep check and
-# `plan` learn a model's kind without importing RecBole (tests/test_training_check.py compares
+# `plan` learn a model's kind without importing RecBole (tests/training/test_training_check.py compares
 # this table with RecBole's classes). Other models are asked of their class.
 SHIPPED_KINDS = {
     "ADMMSLIM": ("TRADITIONAL", "POINTWISE"), "AsymKNN": ("TRADITIONAL", "POINTWISE"),

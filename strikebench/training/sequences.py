@@ -46,7 +46,7 @@ def sequential_dataset(config, data: InteractionData, rows: np.ndarray):
     Equivalent to ``SequentialDataset.data_augmentation`` on a dataset holding only ``rows``:
     each training interaction (but a user's first) is a target, with the user's earlier
     training interactions, time-ordered and truncated to MAX_ITEM_LIST_LENGTH, as its sequence.
-    RecBole's own loop over rows is replaced by index arithmetic (tests/test_sequential.py
+    RecBole's own loop over rows is replaced by index arithmetic (tests/training/test_sequential.py
     checks that both give the same Interaction).
     """
     from recbole.data.dataset import SequentialDataset

@@ -5,7 +5,7 @@ zero gradient) and keeps one step count. A cell of a stacked group steps only wh
 batch, and a cell that stopped must not move, so the update here touches the rows it is given,
 with each row's own bias correction. The arithmetic is torch's single-tensor Adam
 (``torch.optim.adam._single_tensor_adam``: L2 weight decay added to the gradient, no amsgrad),
-checked against it in tests/test_stacked.py.
+checked against it in tests/training/test_stacked.py.
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 A stacked group runs RecBole's own ``calculate_loss`` once for K copies of a model with
 ``functional_call`` + ``vmap``: the parameters and the per-cell tensors a model keeps besides
 them (MultiVAE's history matrix) carry a leading cell dimension. Only models checked to give
-RecBole's loss and gradients this way are listed (tests/test_stacked.py); every other model
+RecBole's loss and gradients this way are listed (tests/training/test_stacked.py); every other model
 trains one cell at a time:
 
 - graph models (LightGCN, NGCF, SGL): their propagation is a sparse matrix product built from

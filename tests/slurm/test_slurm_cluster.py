@@ -23,7 +23,7 @@ from tests.helpers.slurm import run_quiet as _run
 
 pytestmark = [pytest.mark.slurm, RunIf(slurm=True)]
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ARRAY_SBATCH = REPO / "slurm" / "array.sbatch"
 
 

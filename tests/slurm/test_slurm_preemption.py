@@ -27,7 +27,7 @@ from tests.helpers.slurm import accounted_state, queue_state, run_quiet, submiti
 pytestmark = [pytest.mark.slurm, RunIf(slurm=True)]
 
 
-ARRAY_SBATCH = Path(__file__).resolve().parents[1] / "slurm" / "array.sbatch"
+ARRAY_SBATCH = Path(__file__).resolve().parents[2] / "slurm" / "array.sbatch"
 TRAINING = ["model=bpr", "strike.participation=0", "trainer.max_epochs=12", "trainer.patience=12"]
 
 

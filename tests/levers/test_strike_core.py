@@ -42,7 +42,7 @@ def test_the_record_counts_the_participants_off_the_grid(compose_cfg, tmp_path):
     from strikebench.app.cell import run_cell
     from strikebench.results.table import records_to_table
     from tests.conftest import write_atomic
-    from tests.test_history_mask import dataset_overrides
+    from tests.evaluation.test_history_mask import dataset_overrides
 
     rows = [(f"u{u}", f"i{(u + t) % 6}", 4, t) for u in range(10) for t in range(3)]
     write_atomic(tmp_path / "data", "tenusers", rows)

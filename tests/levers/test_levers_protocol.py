@@ -32,7 +32,7 @@ from strikebench.levers.strike import Strike
 from strikebench.levers.temporal_strike import TemporalStrike
 from strikebench.levers.transfer import Competitor, Transfer, base_users
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "levers.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "levers.md"
 DATA = SimpleNamespace(
     name="three", user=np.array([1, 1, 1, 2, 2, 2, 3, 3, 3]), item=np.array([1, 2, 3] * 3), n_users=4, n_items=6,
     timestamp=np.array([10.0, 20, 30, 5, 15, 25, 40, 50, 1]),  # user 3's test row is the earliest of all

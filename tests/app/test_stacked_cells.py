@@ -2,7 +2,7 @@
 resume of a killed group with every record landing once, -m sweeps, Slurm array lines.
 
 Tiny synthetic data (120 users, 80 items); the quality of stacked against alone cells on
-ML-100K is tests/test_stacked.py's (slow).
+ML-100K is tests/training/test_stacked.py's (slow).
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from scipy import stats
-from test_report_sweep import loss_share_by_hand, random_strike, tiny_results
+from tests.reporting.test_report_sweep import loss_share_by_hand, random_strike, tiny_results
 
 from strikebench.analysis import PairedComparison, boycott_summary, paired_test, validate_per_user_table
 from strikebench.results import store

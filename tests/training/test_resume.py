@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow  # BPR on ML-100K, twice, one run in a killed subp
 K = 1  # the last epoch (index) checkpointed before the kill
 # BPR on ML-100K, 10% on strike: about a second an epoch; patience 2 keeps early stopping armed.
 OVERRIDES = ["model=bpr", "strike.participation=0.1", "trainer.max_epochs=4", "trainer.patience=2"]
-KILLED_CELL = Path(__file__).with_name("killed_cell.py")
+KILLED_CELL = Path(__file__).parents[1] / "killed_cell.py"
 
 
 def early_stopping(trainer) -> dict:

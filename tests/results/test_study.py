@@ -14,7 +14,7 @@ from strikebench.results import store
 from strikebench.results.record import CellRecord
 from strikebench.results.study import BEFORE_STUDIES, describe_study
 from strikebench.results.table import records_to_table
-from tests.test_history_mask import ROWS, dataset_overrides, hand_dataset
+from tests.evaluation.test_history_mask import ROWS, dataset_overrides, hand_dataset
 
 
 def run(compose_cfg, tmp_path, results, *overrides, data_root=None):

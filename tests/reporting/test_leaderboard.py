@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-from test_report_sweep import N_CELLS, loss_share_by_hand, random_strike, tiny_results
+from tests.reporting.test_report_sweep import N_CELLS, loss_share_by_hand, random_strike, tiny_results
 
 from strikebench.analysis.robustness import degradation_auc, loss_share_at
 from strikebench.results.per_user_table import per_user_table
@@ -101,7 +101,7 @@ def test_leaderboard_ranks_models_and_writes_csv_markdown_and_manifest(sweep, tm
     assert by_model == {"Pop": True, "ItemKNN": True, "EASE": True}
     assert manifest["tolerances"]["trained"]["default"] == 0.02
     # The pins a reviewer rebuilds the environment from (pip install -c constraints/ci-py311.txt .)
-    pins = Path(__file__).resolve().parents[1] / "constraints" / "ci-py311.txt"
+    pins = Path(__file__).resolve().parents[2] / "constraints" / "ci-py311.txt"
     assert manifest["versions"]["constraints"]["file"] == "constraints/ci-py311.txt"
     assert manifest["versions"]["constraints"]["sha256"] == hashlib.sha256(pins.read_bytes()).hexdigest()
 

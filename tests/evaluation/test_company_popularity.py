@@ -27,7 +27,7 @@ import pytest
 
 from strikebench.app import cell
 from strikebench.results import store
-from tests.test_history_mask import dataset_overrides
+from tests.evaluation.test_history_mask import dataset_overrides
 from tests.conftest import write_atomic
 
 USERS = {  # user -> items in time order: train..., valid, test

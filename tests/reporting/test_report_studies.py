@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from test_report_sweep import loss_share_by_hand, random_strike, tiny_results
+from tests.reporting.test_report_sweep import loss_share_by_hand, random_strike, tiny_results
 
 from strikebench.analysis import ResultsTableError
 from strikebench.reporting.load import load_results

@@ -14,7 +14,7 @@ import pytest
 from strikebench.errors import ConfigError
 from strikebench.results import store
 from strikebench.tracking import wandb_mode, wandb_record
-from tests.wandb_files import read_run
+from tests.tracking.wandb_files import read_run
 
 SECRET = "dummy-key-" + "x" * 32
 # A small synthetic dataset: a cell takes seconds.
@@ -104,7 +104,7 @@ def test_open_run_goes_offline_when_online_fails_and_never_raises(no_key, monkey
 def test_a_failure_after_the_record_is_stored_is_a_warning(tmp_path, caplog, monkeypatch):
     from strikebench.results.record import CellRecord
     from strikebench.tracking.wandb_logger import WandbTracking, logged_marker
-    from tests.test_record import hand_record
+    from tests.results.test_record import hand_record
 
     class BrokenRun:
         def __init__(self):
@@ -150,7 +150,7 @@ def test_an_unreachable_server_leaves_the_cell_whole_and_offline(tmp_path, mode)
 
 def test_run_config_and_summary_from_a_hand_record():
     from strikebench.results.record import CellRecord
-    from tests.test_record import hand_record
+    from tests.results.test_record import hand_record
 
     raw = hand_record()
     raw["participants"].update(count=3, group_size=8, participation=0.3)

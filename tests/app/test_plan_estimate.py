@@ -11,7 +11,7 @@ from strikebench.app.expansion import Composer
 from strikebench.app.plan import plan_cells
 from strikebench.results import store
 from strikebench.results.keys import cell_key
-from tests.test_record import hand_record
+from tests.results.test_record import hand_record
 
 SWEEP = ["model=pop,neumf", "strike.participation=0,0.1,0.2", "trainer=tiny"]
 

@@ -79,13 +79,13 @@ def test_model_trains_and_evaluates_under_a_strike(name, compose_cfg, tmp_path):
 
 def documented_ndcg() -> dict[str, float]:
     """NDCG@10 by model name on the default split, from docs/models.md's "beats Pop" table."""
-    table = (Path(__file__).resolve().parents[1] / "docs" / "models.md").read_text().split("## Sanity check")[1]
+    table = (Path(__file__).resolve().parents[2] / "docs" / "models.md").read_text().split("## Sanity check")[1]
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines() if line.startswith("| ")]
     return {row[0]: float(row[3]) for row in rows[1:] if row[2] == "default"}
 
 
 # Deterministic models (one pass, no random draw) reproduce the documented value to its 4 decimals;
-# a trained one may move by its seed-noise band (4 sd of NDCG@10 over seeds, tests/test_fast_path.py).
+# a trained one may move by its seed-noise band (4 sd of NDCG@10 over seeds, tests/training/test_fast_path.py).
 DOCUMENTED = {"itemknn": ("ItemKNN", 5e-5), "ease": ("EASE", 5e-5), "bpr": ("BPR", 4 * 0.0035)}
 
 

@@ -14,10 +14,10 @@ seeds per path, the difference of the two means has a standard deviation of abou
 from 6 degrees of freedom may be low: at its 5 % lower bound the band is 2.6 true sd, about one
 run in 100). It catches a path that trains markedly worse (a broken batch layout, a wrong batch
 size, negatives from the wrong distribution), not a subtle sampling bias, which
-tests/test_negative_sampling.py checks directly.
+tests/training/test_negative_sampling.py checks directly.
 
 That strikebench's full-ranking evaluator equals RecBole's Trainer.evaluate within 1e-6 is
-tested in tests/test_recbole_equivalence.py (and measured at every benchmark size by
+tested in tests/evaluation/test_recbole_equivalence.py (and measured at every benchmark size by
 ``python -m benchmarks.run``, field ``eval_equivalence_abs_diff``).
 """
 from __future__ import annotations

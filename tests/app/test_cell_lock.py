@@ -23,7 +23,7 @@ from strikebench.app.cli import main
 from strikebench.app.plan import status_main
 from strikebench.results import failures, store
 
-HELPER = Path(__file__).with_name("paused_cell.py")
+HELPER = Path(__file__).parents[1] / "paused_cell.py"
 CELL = ["model=bpr", "strike.participation=0.1", "trainer.max_epochs=3", "trainer.patience=10"]
 
 
