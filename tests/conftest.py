@@ -26,6 +26,22 @@ from tests.helpers.slurm import slurm_status
 
 compat.apply()
 
+
+def pytest_addoption(parser):
+    parser.addoption("--heavy", action="store_true",
+                     help="also run the tests marked heavy (STRIKEBENCH_HEAVY=1 does the same)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``heavy`` run with --heavy only: they repeat a check the suite already makes
+    once (another model's quality, another Slurm signal) and would double CI's time."""
+    if config.getoption("--heavy") or os.environ.get("STRIKEBENCH_HEAVY") == "1":
+        return
+    skip = pytest.mark.skip(reason="heavy: run with python -m pytest --heavy")
+    for item in items:
+        if "heavy" in item.keywords:
+            item.add_marker(skip)
+
 # CI: the same examples on every run (a failure reproduces); locally, Hypothesis explores.
 hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
 hypothesis_settings.register_profile("dev")

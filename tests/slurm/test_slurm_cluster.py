@@ -28,13 +28,15 @@ ARRAY_SBATCH = REPO / "slurm" / "array.sbatch"
 
 
 def _sacct_states(job_id: str) -> dict[str, str]:
-    """{'123_0': 'COMPLETED', ...} for the allocations of job_id (first word of State)."""
+    """{'123_0': 'COMPLETED', ...} for the array tasks of job_id (first word of State). Only task
+    rows count: a cluster restarted with its accounting kept can hold an older job of the same id."""
     out = _run(["sacct", "-j", job_id, "-X", "-n", "-P", "-o", "JobID,State"])
     states = {}
     for line in out.stdout.splitlines():
         if "|" in line:
             jid, state = line.split("|", 1)
-            states[jid] = state.split()[0] if state.strip() else ""
+            if jid.startswith(f"{job_id}_") and "[" not in jid:
+                states[jid] = state.split()[0] if state.strip() else ""
     return states
 
 

@@ -73,6 +73,7 @@ def assert_one_resumed_record(results):
     return record
 
 
+@pytest.mark.heavy
 def test_usr1_makes_the_job_requeue_itself_and_resume(slurm_partition, tmp_path):
     results = tmp_path / "results"
     rc, output, job = interrupt_mid_training(results, slurm_partition, tmp_path,
@@ -93,6 +94,7 @@ def test_slurm_requeue_sigterm_ends_the_job_which_comes_back_and_resumes(slurm_p
     assert_one_resumed_record(results)
 
 
+@pytest.mark.heavy
 def test_time_limit_signal_counts_a_timeout_requeues_and_resumes(slurm_partition, tmp_path):
     results = tmp_path / "results"
     # Slurm checks time limits every 30 s: train long enough (about 40 s here) to be caught mid-training.

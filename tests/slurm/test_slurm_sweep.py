@@ -38,6 +38,7 @@ def test_slurm_sweep_lands_every_record_exactly_once(slurm_partition, tmp_path):
     assert not (results / "previous").exists()
 
 
+@pytest.mark.heavy
 def test_ddp_cell_on_two_slurm_tasks(slurm_partition, tmp_path):
     """trainer=ddp in a Slurm sweep: the preset asks one task per device; Lightning uses Slurm's ranks."""
     results = tmp_path / "results"

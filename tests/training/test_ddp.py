@@ -46,6 +46,7 @@ def test_ddp_on_two_cpu_processes_matches_one_device(compose_cfg, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_ddp_trains_every_company_of_a_cell_and_builds_pop_on_one_device(tmp_path):
     # Transfer trains two companies, so each process calls fit twice on one process group.
     run = strikebench("model=bpr", "strike/lever=transfer", "strike.participation=0.3", "trainer=ddp",

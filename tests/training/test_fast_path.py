@@ -54,8 +54,13 @@ def test_every_model_auto_moves_to_the_fast_path_has_a_quality_test(compose_cfg)
     assert switched == set(SEED_SD)
 
 
+# BPR and MultiVAE in every run; the other models with --heavy (about 3 minutes more on 2 cores).
+IN_EVERY_RUN = ("bpr", "multivae")
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(SEED_SD))
+@pytest.mark.parametrize("name", [n if n in IN_EVERY_RUN else pytest.param(n, marks=pytest.mark.heavy)
+                                  for n in sorted(SEED_SD)])
 def test_auto_switched_model_matches_recbole_quality(name, compose_cfg, ml100k, tmp_path):
     data, split = ml100k
     means = {}

@@ -344,7 +344,7 @@ QUALITY = {"bpr": (8, 0.002), "multivae": (5, 0.02)}  # model: (max_epochs, band
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model", sorted(QUALITY))
+@pytest.mark.parametrize("model", ["bpr", pytest.param("multivae", marks=pytest.mark.heavy)])
 def test_stacked_cells_match_alone_quality_on_ml100k(compose_cfg, ml100k, tmp_path, model):
     data, split = ml100k
     epochs, band = QUALITY[model]
