@@ -207,13 +207,6 @@ def model_class(name: str):
         raise ValueError(str(exc)) from None
 
 
-def model_type(name: str) -> str | None:
-    """RecBole's ``ModelType`` of a model as its name (``"GENERAL"``, ``"SEQUENTIAL"``,
-    ``"TRADITIONAL"`` ...), or None for a custom class that declares none."""
-    kind = getattr(model_class(name), "type", None)
-    return getattr(kind, "name", None)
-
-
 def recbole_config(model, dataset: str, config_dict: dict):
     """A RecBole Config built with the shims in force and a clean argv.
 

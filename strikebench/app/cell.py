@@ -14,13 +14,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from strikebench.app.cell_lock import CellLock, lock_mode, take_lock
 from strikebench.app import same_draw
+from strikebench.app.cell_lock import CellLock, lock_mode, take_lock
 from strikebench.app.expansion import resolved_config
 from strikebench.app.lightning_parts import callbacks_of
 from strikebench.app.validate import validate
 from strikebench.data.cache import get_split
-from strikebench.errors import ConfigError, StrikebenchError
+from strikebench.errors import ConfigError
 from strikebench.evaluation.evaluator import EvalContext, evaluate
 from strikebench.evaluation.validation import validation_metric
 from strikebench.levers.build import apply_strike_config
@@ -33,7 +33,6 @@ from strikebench.results.record import CellRecord, CompanyResult
 from strikebench.tracking import NoTracking
 from strikebench.training import distributed
 from strikebench.training.company_data import company_data
-from strikebench.training.check import resolved_data_path
 from strikebench.training.fit import fit_company
 
 
@@ -65,15 +64,13 @@ def run_cell(cfg, log=print, tracking=None) -> CellOutcome:
     cell goes besides the store while it trains (strikebench.tracking; default none)."""
     config = resolved_config(cfg)
     key = cell_key(config)
-    mode = lock_mode(cfg)
+    mode = lock_mode(cfg)  # a bad lock mode stops the cell even when it is stored
     stored = stored_outcome(cfg, key, log)
     if stored:
         return stored
     lock = CellLock(Path(cfg.work_dir) / key)
     if distributed.is_rank_zero() and not take_lock(lock, mode, key, log):
-        log(f"cell {key} is running elsewhere ({lock.owner()}), skipped (lock=wait waits for it)")
-        return CellOutcome(key, store.cell_dir(cfg.results_dir, key), None, ran=False,
-                           running_elsewhere=lock.owner())
+        return held_elsewhere(cfg, key, lock, log)
     with lock:  # released however this ends; a job that held it may have stored the cell meanwhile
         try:
             return stored_outcome(cfg, key, log) or tracked(cfg, key, config, lock, log, tracking or NoTracking())
@@ -82,6 +79,12 @@ def run_cell(cfg, log=print, tracking=None) -> CellOutcome:
         except RuntimeError as exc:  # torch.save's way of saying the disk is full
             free = shutil.disk_usage(cfg.work_dir).free if Path(cfg.work_dir).exists() else 2**30
             raise checkpoint_write_error(exc, cfg.work_dir, free) or exc from None
+
+
+def held_elsewhere(cfg, key: str, lock: CellLock, log) -> CellOutcome:
+    """The outcome of a cell whose lock another job holds (``lock=skip``): skipped, the holder named."""
+    log(f"cell {key} is running elsewhere ({lock.owner()}), skipped (lock=wait waits for it)")
+    return CellOutcome(key, store.cell_dir(cfg.results_dir, key), None, ran=False, running_elsewhere=lock.owner())
 
 
 def tracked(cfg, key: str, config: dict, lock: CellLock, log, tracking) -> CellOutcome:
@@ -166,9 +169,7 @@ def device_of(cfg) -> str:
 
 def preflight(cfg, timings: dict | None = None, on_this_machine: bool = True):
     """Everything a cell does before training: checks, data, split, levers. Raises on bad input.
-
-    ``on_this_machine=False`` (a sweep checked before Slurm runs it elsewhere) skips the device check.
-    """
+    ``on_this_machine=False`` (a sweep checked before Slurm runs it elsewhere) skips the device check."""
     timings = {} if timings is None else timings
     validate(cfg)
     lock_mode(cfg)

@@ -19,12 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from strikebench.app import same_draw
-from strikebench.app.cell import (CellOutcome, evaluate_company, holdout_of, preflight, run_cell, store_record,
-                                  stored_outcome, training_summary, write_record)
+from strikebench.app.cell import (CellOutcome, evaluate_company, held_elsewhere, holdout_of, preflight, run_cell,
+                                  store_record, stored_outcome, training_summary, write_record)
 from strikebench.app.cell_lock import CellLock, lock_mode, take_lock
 from strikebench.app.expansion import resolved_config
 from strikebench.evaluation.validation import validation_metric
-from strikebench.results import store
 from strikebench.results.assemble import record_header, trained_company
 from strikebench.results.keys import cell_key
 from strikebench.results.record import CellRecord, CompanyResult
@@ -55,9 +54,7 @@ def run_group(cfgs: list, log=print, tracking_for=None) -> list[CellOutcome]:
                 continue
             lock = CellLock(Path(cfg.work_dir) / key)
             if not take_lock(lock, lock_mode(cfg), key, log):
-                log(f"cell {key} is running elsewhere ({lock.owner()}), skipped (lock=wait waits for it)")
-                outcomes[i] = CellOutcome(key, store.cell_dir(cfg.results_dir, key), None, ran=False,
-                                          running_elsewhere=lock.owner())
+                outcomes[i] = held_elsewhere(cfg, key, lock, log)
                 continue
             held.enter_context(lock)
             outcomes[i] = stored_outcome(cfg, key, log)  # stored by another job meanwhile
