@@ -14,6 +14,8 @@ Fixed: RecBole's ``Pop`` counts an item at most once per training batch (see
 RecBole's ``ADMMSLIM`` adds random noise to its scores (see ``_admmslim_no_noise``).
 Counted: the repeated user-item rows RecBole's ``rm_dup_inter`` removes (``_count_removed_duplicates``).
 
+Deferred to first use: the scikit-learn RecBole imports with its models and metrics (``_sklearn_on_first_use``).
+
 Never imported: ``recbole.quick_start`` (it imports ray, which breaks on current setuptools).
 """
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import sys
+import types
 
 import numpy as np
 
@@ -53,6 +56,64 @@ def _scipy_dok_update() -> None:
             self._dict.update(data)
 
         dok_matrix._update = _update
+
+
+# The scikit-learn names RecBole imports at module level: SLIMElastic's, NCEPLRec's, its metrics'.
+_SKLEARN_NAMES = {
+    "sklearn.linear_model": ("ElasticNet",),
+    "sklearn.exceptions": ("ConvergenceWarning",),
+    "sklearn.utils.extmath": ("randomized_svd",),
+    "sklearn.metrics": ("auc", "mean_absolute_error", "mean_squared_error"),
+}
+
+
+class Deferred:
+    """A scikit-learn callable RecBole imported, itself imported on its first call."""
+
+    def __init__(self, module: str, name: str):
+        self.module, self.name = module, name
+
+    def real(self):
+        return getattr(importlib.import_module(self.module), self.name)
+
+    def __call__(self, *args, **kwargs):
+        return self.real()(*args, **kwargs)
+
+
+def _sklearn_on_first_use() -> None:
+    # Importing scikit-learn takes about 1 s (scipy.stats), on every run, and only SLIMElastic,
+    # NCEPLRec and RecBole's AUC, MAE and RMSE use it. While RecBole's modules that name it are
+    # imported, stand-in modules answer for those names; they are taken out of sys.modules after,
+    # so any other import of scikit-learn gets the real one.
+    users = ("sklearn", "recbole.evaluator", "recbole.model.general_recommender")  # imported: too late
+    if not any(name in sys.modules for name in users):
+        stand_ins = {}
+        for module, names in _SKLEARN_NAMES.items():
+            stand_ins[module] = types.ModuleType(module, "strikebench.compat: scikit-learn, deferred")
+            for name in names:
+                setattr(stand_ins[module], name, Deferred(module, name))
+        sys.modules.update(stand_ins)
+        try:
+            import recbole.evaluator  # noqa: F401
+            import recbole.model.general_recommender  # noqa: F401
+        finally:
+            for module in stand_ins:
+                del sys.modules[module]
+    from recbole.model.general_recommender import slimelastic
+
+    if getattr(slimelastic, "_strikebench_patched", False):
+        return
+    init = slimelastic.SLIMElastic.__init__
+
+    def __init__(self, *args, **kwargs):
+        # warnings.simplefilter needs the real ConvergenceWarning class, not a stand-in
+        for name in ("ElasticNet", "ConvergenceWarning"):
+            if isinstance(getattr(slimelastic, name), Deferred):
+                setattr(slimelastic, name, getattr(slimelastic, name).real())
+        init(self, *args, **kwargs)
+
+    slimelastic.SLIMElastic.__init__ = __init__
+    slimelastic._strikebench_patched = True
 
 
 def _trainer_weights_only() -> None:
@@ -165,6 +226,7 @@ def apply() -> None:
     _require_recbole()
     _numpy_aliases()
     _scipy_dok_update()
+    _sklearn_on_first_use()
     _trainer_weights_only()
     _pop_exact_counts()
     _admmslim_no_noise()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-from strikebench.app import usage
+from strikebench.app import startup, usage
 from strikebench.errors import StrikebenchError, exit_status
 
 QUICKSTART = ["-m", "experiment=quickstart"]
@@ -36,6 +36,15 @@ def main(argv: list[str] | None = None) -> int:
     return exit_status("strikebench", lambda: _dispatch(argv or list(QUICKSTART)))
 
 
+def console_main() -> int:
+    """The console script (and ``python -m strikebench``): this process is the command, so its
+    start-up may pause the garbage collector for its imports (strikebench.app.startup)."""
+    startup.own_process()
+    status = main()
+    startup.before_exit()
+    return status
+
+
 def _dispatch(argv: list[str]) -> int:
     first = argv[0]
     if first in ("-h", "--help", "help"):
@@ -47,7 +56,9 @@ def _dispatch(argv: list[str]) -> int:
     commands = usage.available_commands()
     if first in commands:
         module, function, _ = commands[first]
-        return getattr(importlib.import_module(module), function)(argv[1:]) or 0
+        with startup.collector_paused():
+            command = getattr(importlib.import_module(module), function)
+        return command(argv[1:]) or 0
     return run_main(argv)
 
 
@@ -70,6 +81,7 @@ def run_main(argv: list[str]) -> int:
               "not before the sweep", file=sys.stderr)
         unchecked_run()
     elif not hydra_only:
+        startup.import_cell_stack()
         preflight_all(args.overrides, multirun=args.multirun)
     if args.multirun and not _register_sweeper():
         print("strikebench: this install predates strikebench's sweeper (pip install -e . again): "
@@ -115,4 +127,4 @@ def leaderboard_main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console_main())
