@@ -42,6 +42,9 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(f"usage: {USAGE}\n\n{__doc__}")
         return 0
+    from strikebench.app import startup
+
+    startup.import_cell_stack()  # a Slurm array task's start-up, as a single cell's (app/startup.py)
     from strikebench.app.expansion import resolved_config
     from strikebench.app.lightning_parts import tracking_of
     from strikebench.app.stack_groups import groups_of
