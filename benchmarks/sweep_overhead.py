@@ -12,6 +12,7 @@ process (``sweep_40_cpu``). docs/performance.md ("Sweep overhead") has the numbe
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 COMMAND = [sys.executable, "-m", "strikebench"]
 STUDY = ["experiment=data_strikes_random"]
@@ -79,39 +81,32 @@ def sweep_cpu(results: Path) -> dict:
     from strikebench.app import cell, cli, progress
 
     clock = {"inside": 0.0, "writing": 0.0}
-    run_cell, write_record, start_sweep, cell_finished = (cell.run_cell, cell.write_record, progress.start_sweep,
-                                                          progress.cell_finished)
 
-    def timed_run(*args, **kwargs):
-        started = time.process_time()
-        try:
-            return run_cell(*args, **kwargs)
-        finally:
-            clock["inside"] += time.process_time() - started
+    def summed(function, key):
+        """``function``, with the CPU time of every call added to ``clock[key]``."""
+        def call(*args, **kwargs):
+            started = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                clock[key] += time.process_time() - started
+        return call
 
-    def timed_write(*args, **kwargs):
-        started = time.process_time()
-        try:
-            return write_record(*args, **kwargs)
-        finally:
-            clock["writing"] += time.process_time() - started
+    def stamped(function, key):
+        """``function``, with the CPU clock at its (last) call kept in ``clock[key]``."""
+        def call(*args, **kwargs):
+            clock[key] = time.process_time()
+            return function(*args, **kwargs)
+        return call
 
-    def started(*args):
-        clock["loop_start"] = time.process_time()
-        return start_sweep(*args)
-
-    def finished(*args):
-        clock["loop_end"] = time.process_time()
-        return cell_finished(*args)
-
-    cell.run_cell, cell.write_record, progress.start_sweep, progress.cell_finished = (timed_run, timed_write,
-                                                                                      started, finished)
-    try:
+    with contextlib.ExitStack() as patches:
+        for module, name, timed in ((cell, "run_cell", summed(cell.run_cell, "inside")),
+                                    (cell, "write_record", summed(cell.write_record, "writing")),
+                                    (progress, "start_sweep", stamped(progress.start_sweep, "loop_start")),
+                                    (progress, "cell_finished", stamped(progress.cell_finished, "loop_end"))):
+            patches.enter_context(mock.patch.object(module, name, timed))
         cli.main(["-m", "model=pop", "strike.participation=0,0.1,0.2,0.3", "seed=range(0,10)",
                   f"results_dir={results}"])
-    finally:
-        cell.run_cell, cell.write_record, progress.start_sweep, progress.cell_finished = (
-            run_cell, write_record, start_sweep, cell_finished)
     cells = 40
     loop = clock["loop_end"] - clock["loop_start"]
     inside = clock["inside"] - clock["writing"]
