@@ -81,7 +81,7 @@ class Deferred:
 
 
 def _sklearn_on_first_use() -> None:
-    # Importing scikit-learn takes about 1 s (scipy.stats), on every run, and only SLIMElastic,
+    # Importing scikit-learn takes 0.6-1 s (scipy.stats), on every run, and only SLIMElastic,
     # NCEPLRec and RecBole's AUC, MAE and RMSE use it. While RecBole's modules that name it are
     # imported, stand-in modules answer for those names; they are taken out of sys.modules after,
     # so any other import of scikit-learn gets the real one.
